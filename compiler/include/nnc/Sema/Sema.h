@@ -1,0 +1,64 @@
+//===- Sema.h - The checker of .nn programs -----------------------*- C++
+//-*-===//
+//
+// Sema checks a whole program before anything runs: names, host and tensor
+// types, shapes with symbolic dimensions, dtypes, devices, call arity and
+// named arguments, definite assignment, the uses of models, optimizers and
+// datasets. Errors are reported clang-style through the DiagnosticEngine,
+// with notes at the other places involved.
+//
+// Later stages (MLIRGen) read the result through TypedProgram: the type of
+// every expression of every checked body, per instantiation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_SEMA_SEMA_H
+#define NNC_SEMA_SEMA_H
+
+#include "nnc/AST/AST.h"
+#include "nnc/Basic/Diagnostics.h"
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc {
+
+struct SemaOptions {
+  /// `--set name=value` overrides of config entries, in command-line order.
+  std::vector<std::pair<std::string, std::string>> overrides;
+  /// Directory against which relative data paths of the main script resolve.
+  std::string scriptDir;
+  /// Keep the type of every checked expression for dumpTypes().
+  bool recordTypes = false;
+};
+
+class SemaImpl;
+
+class Sema {
+public:
+  Sema(const SourceManager &sm, DiagnosticEngine &diags);
+  ~Sema();
+
+  /// Checks `main` together with the modules it imported (in dependency
+  /// order). Returns true if no error was reported.
+  bool check(const std::vector<const Program *> &imports, const Program &main,
+             const SemaOptions &options);
+
+  /// `--emit=typed`: every checked expression with its type, grouped by the
+  /// body (and instantiation) it was checked in.
+  void dumpTypes(std::ostream &os) const;
+
+  /// The config entries after overrides, as `name = value` lines (for
+  /// `--help` of built programs and tests).
+  std::vector<std::pair<std::string, std::string>> configValues() const;
+
+private:
+  std::unique_ptr<SemaImpl> impl;
+};
+
+} // namespace nnc
+
+#endif // NNC_SEMA_SEMA_H

@@ -1,0 +1,271 @@
+//===- nnc.cpp - The nnc driver
+//---------------------------------------------===//
+//
+//   nnc check FILE [--set name=value ...]   check a script, report errors
+//   nnc --emit=tokens|ast|typed FILE         print a stage's output
+//
+// Exit codes: 0 success, 1 errors in the user's input, 2 bad command line,
+// 3 internal error (a bug in nnc, reported with the position being
+// processed).
+//
+//===----------------------------------------------------------------------===//
+
+#include "nnc/AST/ASTPrinter.h"
+#include "nnc/Basic/CrashContext.h"
+#include "nnc/Basic/Verifier.h"
+#include "nnc/Frontend/Frontend.h"
+#include "nnc/Parse/Parser.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <pthread.h>
+#include <unistd.h>
+
+using namespace nnc;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Emit { None, Tokens, AST, Typed };
+
+cl::OptionCategory nncCategory("nnc options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<script.nn>"),
+                               cl::cat(nncCategory));
+
+cl::opt<Emit>
+    emit("emit", cl::desc("Print the output of a stage and stop"),
+         cl::values(clEnumValN(Emit::Tokens, "tokens", "the tokens"),
+                    clEnumValN(Emit::AST, "ast", "the syntax tree"),
+                    clEnumValN(Emit::Typed, "typed",
+                               "every expression with its checked type")),
+         cl::init(Emit::None), cl::cat(nncCategory));
+
+cl::list<std::string>
+    setOptions("set", cl::desc("Override a config entry: --set name=value"),
+               cl::value_desc("name=value"), cl::cat(nncCategory));
+
+cl::opt<std::string> stdlibDir("stdlib",
+                               cl::desc("Directory of the standard library"),
+                               cl::value_desc("dir"), cl::init(""),
+                               cl::cat(nncCategory));
+
+cl::opt<std::string>
+    colorOpt("diagnostics-color",
+             cl::desc("Colour diagnostics: auto, always, never"),
+             cl::init("auto"), cl::cat(nncCategory));
+
+cl::opt<unsigned> errorLimit("error-limit",
+                             cl::desc("Stop after N errors (0: no limit)"),
+                             cl::init(20), cl::cat(nncCategory));
+
+cl::opt<bool> verifyDiags(
+    "verify", cl::desc("Check the diagnostics against expected-error comments"),
+    cl::init(false), cl::cat(nncCategory));
+
+cl::opt<bool> debugCrash("debug-crash",
+                         cl::desc("Crash after parsing (tests the internal "
+                                  "error report)"),
+                         cl::Hidden, cl::init(false));
+
+void printLocation() {
+  const SourceManager *sm = CrashContext::sourceManager;
+  SourceRange r = CrashContext::range;
+  if (sm && r.isValid() && r.file <= sm->getNumFiles()) {
+    LineCol lc = sm->getLineCol(r.file, r.begin);
+    std::string name(sm->getName(r.file));
+    std::fprintf(stderr, "%s:%u:%u: ", name.c_str(), lc.line, lc.col);
+  }
+}
+
+[[noreturn]] void internalError(const char *what) {
+  std::fprintf(stderr, "\n");
+  printLocation();
+  std::fprintf(stderr,
+               "internal error: %s while %s\n"
+               "note: this is a bug in nnc, not in your script; please report "
+               "it with the script that triggers it\n",
+               what, CrashContext::stage);
+  std::fflush(stderr);
+  _exit(ExitInternal);
+}
+
+void onSignal(int sig) {
+  const char *what = sig == SIGSEGV   ? "segmentation fault"
+                     : sig == SIGABRT ? "abort"
+                     : sig == SIGBUS  ? "bus error"
+                     : sig == SIGFPE  ? "arithmetic exception"
+                                      : "illegal instruction";
+  internalError(what);
+}
+
+void installCrashHandlers() {
+  // The handler runs on its own stack so that a stack overflow is reported.
+  static char altStack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = altStack;
+  ss.ss_size = sizeof altStack;
+  sigaltstack(&ss, nullptr);
+  struct sigaction sa {};
+  sa.sa_handler = onSignal;
+  sa.sa_flags = SA_ONSTACK;
+  for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL})
+    sigaction(sig, &sa, nullptr);
+  llvm::install_fatal_error_handler(
+      [](void *, const char *reason, bool) { internalError(reason); });
+}
+
+struct Job {
+  bool checkOnly = false;
+  int exitCode = ExitOK;
+};
+
+int runJob(bool checkOnly) {
+  FrontendOptions opts;
+  opts.stdlibDir =
+      stdlibDir.empty() ? std::string(NNC_STDLIB_DIR) : std::string(stdlibDir);
+  if (const char *env = std::getenv("NNC_STDLIB"); env && stdlibDir.empty())
+    opts.stdlibDir = env;
+  for (const std::string &s : setOptions) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "nnc: error: '--set " << s
+                << "' must have the form name=value\n";
+      return ExitUsage;
+    }
+    opts.sema.overrides.push_back({s.substr(0, eq), s.substr(eq + 1)});
+  }
+  opts.sema.recordTypes = emit == Emit::Typed;
+
+  Frontend fe(opts);
+  DiagnosticEngine &diags = fe.getDiagnostics();
+  diags.setErrorLimit(errorLimit);
+  bool color =
+      colorOpt == "always" || (colorOpt == "auto" && isatty(STDERR_FILENO) &&
+                               std::getenv("NO_COLOR") == nullptr);
+  diags.setColor(color);
+  CrashContext::sourceManager = &fe.getSourceManager();
+  Verifier verifier(fe.getSourceManager());
+  if (verifyDiags) {
+    diags.setErrorLimit(0);
+    diags.setConsumer([&](const Diagnostic &d) { verifier.record(d); });
+  }
+
+  auto finish = [&](bool ok) {
+    if (verifyDiags)
+      return verifier.verify(std::cerr) ? ExitOK : ExitUserError;
+    diags.printSummary();
+    return ok && !diags.hasErrors() ? ExitOK : ExitUserError;
+  };
+
+  if (emit == Emit::Tokens) {
+    CrashContext::stage = "reading tokens";
+    std::string err;
+    std::optional<FileID> id = fe.getSourceManager().loadFile(inputFile, err);
+    if (!id) {
+      diags.error({}, "cannot read '" + inputFile + "': " + err);
+      return finish(false);
+    }
+    std::vector<TokenInfo> tokens;
+    bool ok = tokenize(*id, fe.getSourceManager(), diags, tokens);
+    for (const TokenInfo &t : tokens) {
+      LineCol lc =
+          fe.getSourceManager().getLineCol(t.range.file, t.range.begin);
+      std::string text = t.kind == "NL" ? "\\n" : t.text;
+      std::cout << lc.line << ":" << lc.col << " " << t.kind << " '" << text
+                << "'\n";
+    }
+    return finish(ok);
+  }
+
+  CrashContext::stage = "parsing";
+  if (!fe.load(inputFile))
+    return finish(false);
+  if (debugCrash)
+    std::raise(SIGSEGV);
+  if (emit == Emit::AST) {
+    dumpAST(*fe.getMain(), fe.getSourceManager(), std::cout);
+    return finish(true);
+  }
+  CrashContext::stage = "checking";
+  bool ok = fe.check();
+  if (emit == Emit::Typed && ok)
+    fe.getSema().dumpTypes(std::cout);
+  (void)checkOnly;
+  return finish(ok);
+}
+
+struct ThreadArgs {
+  bool checkOnly;
+  int result;
+};
+
+void *threadMain(void *p) {
+  auto *args = static_cast<ThreadArgs *>(p);
+  args->result = runJob(args->checkOnly);
+  return nullptr;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  installCrashHandlers();
+  // `nnc check FILE ...`: the verb comes first.
+  std::vector<const char *> args(argv, argv + argc);
+  bool checkOnly = false;
+  if (args.size() > 1 && std::strcmp(args[1], "check") == 0) {
+    checkOnly = true;
+    args.erase(args.begin() + 1);
+  } else if (args.size() > 1 && args[1][0] != '-' &&
+             std::strcmp(args[1] + std::strlen(args[1]) -
+                             std::min<size_t>(3, std::strlen(args[1])),
+                         ".nn") != 0) {
+    std::cerr << "nnc: error: unknown command '" << args[1]
+              << "'\nusage: nnc check FILE [--set name=value]...\n"
+                 "       nnc --emit=tokens|ast|typed FILE\n";
+    return ExitUsage;
+  }
+  cl::HideUnrelatedOptions(nncCategory);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  std::string errors;
+  llvm::raw_string_ostream errs(errors);
+  if (!cl::ParseCommandLineOptions(
+          static_cast<int>(args.size()), args.data(),
+          "nnc: compiler for the .nn neural-network training language\n\n"
+          "  nnc check FILE            check a script without running it\n"
+          "  nnc --emit=STAGE FILE     print the tokens, the syntax tree or "
+          "the typed program\n",
+          &errs)) {
+    errs.flush();
+    std::cerr << errors;
+    return ExitUsage;
+  }
+  if (inputFile.empty()) {
+    std::cerr << "nnc: error: no input file\nusage: nnc check FILE "
+                 "[--set name=value]...\n";
+    return ExitUsage;
+  }
+  if (!checkOnly && emit == Emit::None) {
+    std::cerr << "nnc: error: nothing to do: use 'nnc check FILE' or "
+                 "'--emit=STAGE'\n";
+    return ExitUsage;
+  }
+  // Deeply nested input recurses deeply: run on a thread with a big stack.
+  ThreadArgs targs{checkOnly, ExitInternal};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 512u << 20);
+  pthread_t thread;
+  if (pthread_create(&thread, &attr, threadMain, &targs) != 0)
+    return runJob(checkOnly);
+  pthread_join(thread, nullptr);
+  return targs.result;
+}

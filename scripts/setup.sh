@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every system package nnc needs to build, test and run its examples
+# on Debian 12 (bookworm). Idempotent: when everything is already installed it
+# returns in well under a second without touching apt.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build ccache lld g++ clang-19 pkg-config
+  # LLVM/MLIR 19 (lit, FileCheck and mlir-tblgen come with the tools packages)
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  # front end: the ANTLR4 tool (Java) and its C++ runtime
+  antlr4 libantlr4-runtime-dev default-jre-headless
+  # libraries
+  zlib1g-dev libzstd-dev libgtest-dev libgmock-dev
+  # lit runs on the system python
+  python3
+  # real data: Fashion-MNIST (IDX, gzip) under /usr/share/datasets/fashion-mnist
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -1,0 +1,25 @@
+# lit configuration for nnc: FileCheck tests of every stage, plus the
+# GoogleTest unit tests found under <build>/test/unit.
+import os
+import lit.formats
+
+config.name = "nnc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".nn", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in", "CMakeLists.txt", "unit"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
+
+config.environment["NO_COLOR"] = "1"
+config.environment["PATH"] = os.pathsep.join(
+    [config.nnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+
+config.substitutions.append(("%nnc", os.path.join(config.nnc_tools_dir, "nnc")))
+config.substitutions.append(("%stdlib", os.path.join(config.nnc_src_root, "stdlib")))
+config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(
+    ("%expect_exit", "/usr/bin/python3 " + os.path.join(config.nnc_src_root, "test", "Inputs", "expect_exit.py")))
+
+if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+    config.available_features.add("fashion-mnist")
