@@ -93,7 +93,7 @@ ifStatement : IF expr block (ELSE (ifStatement | block))? ;
 
 expr
   : primary                                              # primaryExpr
-  | expr '.' ID                                          # memberExpr
+  | expr '.' memberName                                  # memberExpr
   | expr '(' argList? ')'                                # callExpr
   | expr '[' sliceList ']'                               # indexExpr
   | <assoc=right> expr op='**' expr                      # binaryExpr
@@ -123,6 +123,9 @@ primary
   ;
 
 metric : ID (':' expr)? ;
+
+// After '.', a few keywords are ordinary names: `x.to(cuda)`.
+memberName : ID | TO | FROM | ON | IN | DATA | STATE | LOAD | SAVE | WRITE | STEP ;
 
 argList : arg (',' arg)* ','? ;
 

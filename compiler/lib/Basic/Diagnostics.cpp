@@ -138,14 +138,26 @@ void DiagnosticEngine::renderLocation(
     shown += "...";
     marker += "   ";
   }
-  for (size_t i = from; i < to; ++i) {
+  // One marker column per character; bytes that are not valid UTF-8, and
+  // control characters, show as '?'.
+  for (size_t i = from; i < to;) {
     unsigned char c = static_cast<unsigned char>(line[i]);
-    bool cont = (c & 0xC0) == 0x80;
-    // Control characters would garble the terminal: show them as '?'.
-    shown += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : static_cast<char>(c);
-    if (cont)
-      continue; // one marker column per character
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    bool valid = len > 0 && i + len <= line.size();
+    for (size_t k = 1; valid && k < len; ++k)
+      valid = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
+    if (!valid || (c < 0x20 && c != '\t') || c == 0x7f) {
+      shown += '?';
+      len = 1;
+    } else {
+      shown.append(line.substr(i, len));
+    }
     marker += c == '\t' && marks[i] == ' ' ? '\t' : marks[i];
+    i += len;
   }
   if (caret >= line.size() && caret >= from)
     marker += marks[line.size()];

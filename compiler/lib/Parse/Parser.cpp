@@ -773,7 +773,9 @@ private:
     if (auto *c = dynamic_cast<NNParser::PrimaryExprContext *>(ctx))
       return primary(c->primary());
     if (auto *c = dynamic_cast<NNParser::MemberExprContext *>(ctx))
-      return std::make_unique<MemberExpr>(r, expr(c->expr()), ident(c->ID()));
+      return std::make_unique<MemberExpr>(
+          r, expr(c->expr()),
+          Ident{c->memberName()->getText(), range(c->memberName())});
     if (auto *c = dynamic_cast<NNParser::CallExprContext *>(ctx)) {
       std::vector<Arg> args;
       if (auto *al = c->argList()) {
