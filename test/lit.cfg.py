@@ -5,7 +5,7 @@ import lit.formats
 
 config.name = "nnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".nn", ".test"]
+config.suffixes = [".nn", ".test", ".mlir"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in", "CMakeLists.txt", "unit"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
