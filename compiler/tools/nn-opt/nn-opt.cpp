@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/Dialect/NN/IR/NNDialect.h"
+#include "nnc/Dialect/NN/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   registry.insert<nnc::nn::NNDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect>();
+  nnc::nn::registerNNPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(
