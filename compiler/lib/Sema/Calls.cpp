@@ -228,7 +228,9 @@ Value SemaImpl::checkCall(const CallExpr &e) {
       error(a.value.range, quoted(a.value) + " does not produce a value");
       return Value::error(e.range);
     }
+  pendingCall = &e;
   Value v = callValue(callee, std::move(args), e.range);
+  pendingCall = nullptr;
   return v;
 }
 
@@ -703,17 +705,21 @@ Value SemaImpl::callFunction(const Callable &c, std::vector<ArgValue> args,
       return Value::error(callRange);
   }
 
+  const Expr *callSite = pendingCall;
+  pendingCall = nullptr;
   auto cached = bodyResults.find(key);
   Type result;
   if (cached != bodyResults.end()) {
     result = cached->second;
   } else {
     activeCalls.push_back(&c);
-    TypedGroup *savedGroup = currentGroup;
-    if (currentGroup) {
-      typed.push_back({label, {}});
-      currentGroup = &typed.back();
-    }
+    CheckedBody *savedBody = currentBody;
+    bodies.push_back({});
+    currentBody = &bodies.back();
+    currentBody->label = label;
+    currentBody->signature = &sig;
+    currentBody->self = body.self;
+    bodyByKey[key] = currentBody;
     usedDecls.insert(c.sig);
     auto assignedBefore = saveAssigned();
     for (const StmtPtr &s : sig.body) {
@@ -722,7 +728,7 @@ Value SemaImpl::callFunction(const Callable &c, std::vector<ArgValue> args,
       checkStmt(*s);
     }
     restoreAssigned(assignedBefore);
-    currentGroup = savedGroup;
+    currentBody = savedBody;
     activeCalls.pop_back();
 
     // The result: the declared type, which every `return` must match.
@@ -813,6 +819,8 @@ Value SemaImpl::callFunction(const Callable &c, std::vector<ArgValue> args,
       result = Type::error();
     bodyResults[key] = result;
   }
+  if (callSite && currentBody && bodyByKey.count(key))
+    currentBody->callees[callSite] = bodyByKey[key];
   if (result.isError())
     return Value::error(callRange);
   if (c.kind == Callable::Kind::Method && c.self) {
@@ -1178,15 +1186,15 @@ void SemaImpl::checkOptimizerUpdate(OptimizerInstance &inst,
   declareVar(update->params[1].name, paramType);
   if (update->params.size() == 3)
     declareVar(update->params[2].name, Type::simple(Type::Kind::Int));
-  TypedGroup *savedGroup = currentGroup;
-  if (currentGroup) {
-    typed.push_back({body.label, {}});
-    currentGroup = &typed.back();
-  }
+  CheckedBody *savedBody = currentBody;
+  bodies.push_back({});
+  currentBody = &bodies.back();
+  currentBody->label = body.label;
+  currentBody->signature = update;
   usedDecls.insert(update);
   for (const StmtPtr &st : update->body)
     checkStmt(*st);
-  currentGroup = savedGroup;
+  currentBody = savedBody;
   for (const Value &r : body.returns)
     if (!r.isError())
       error(r.range, "'update' changes the parameter and state by "
@@ -1464,18 +1472,24 @@ void SemaImpl::resolveNamesInUnused() {
 //===----------------------------------------------------------------------===//
 
 void SemaImpl::dumpTypes(std::ostream &os) const {
-  for (const TypedGroup &g : typed) {
-    os << "// " << g.label << "\n";
-    std::vector<TypedLine> lines = g.lines;
-    std::stable_sort(lines.begin(), lines.end(),
-                     [](const TypedLine &a, const TypedLine &b) {
-                       if (a.range.file != b.range.file)
-                         return a.range.file < b.range.file;
-                       return a.range.begin < b.range.begin;
+  for (const CheckedBody &b : bodies) {
+    os << "// " << b.label << "\n";
+    std::vector<const Expr *> order = b.order;
+    std::stable_sort(order.begin(), order.end(),
+                     [](const Expr *x, const Expr *y) {
+                       if (x->range.file != y->range.file)
+                         return x->range.file < y->range.file;
+                       return x->range.begin < y->range.begin;
                      });
-    for (const TypedLine &l : lines) {
-      LineCol lc = sm.getLineCol(l.range.file, l.range.begin);
-      os << lc.line << ":" << lc.col << ": " << l.text << "\n";
+    for (const Expr *e : order) {
+      const Type &t = b.types.at(e);
+      LineCol lc = sm.getLineCol(e->range.file, e->range.begin);
+      os << lc.line << ":" << lc.col << ": " << toSource(*e, 60) << " : "
+         << typeStr(t);
+      auto c = b.consts.find(e);
+      if (c != b.consts.end() && !t.isTensor())
+        os << " = " << c->second.str();
+      os << "\n";
     }
   }
 }

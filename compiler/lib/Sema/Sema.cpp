@@ -92,6 +92,8 @@ bool Sema::check(const std::vector<const Program *> &imports,
 
 void Sema::dumpTypes(std::ostream &os) const { impl->dumpTypes(os); }
 
+const std::deque<CheckedBody> &Sema::getBodies() const { return impl->bodies; }
+
 std::vector<std::pair<std::string, std::string>> Sema::configValues() const {
   return impl->configLines;
 }
@@ -356,10 +358,10 @@ bool SemaImpl::check(const std::vector<const Program *> &imports,
   top.label = "script";
   ctx = &top;
   scope = &globals;
-  if (options.recordTypes) {
-    typed.push_back({"script", {}});
-    currentGroup = &typed.back();
-  }
+  bodies.push_back({});
+  bodies.back().label = "script";
+  currentBody = &bodies.back();
+  (void)options.recordTypes;
 
   // Imported modules hold declarations only.
   for (const Program *p : imports)
@@ -913,12 +915,13 @@ void SemaImpl::checkReturn(const ReturnStmt &s) {
 //===----------------------------------------------------------------------===//
 
 void SemaImpl::record(const Expr &e, const Value &v) {
-  if (!currentGroup)
+  if (!currentBody)
     return;
-  std::string text = toSource(e, 60) + " : " + typeStr(v.type);
-  if (v.cv.isKnown() && !v.type.isTensor())
-    text += " = " + v.cv.str();
-  currentGroup->lines.push_back({e.range, text});
+  if (!currentBody->types.count(&e))
+    currentBody->order.push_back(&e);
+  currentBody->types[&e] = v.type;
+  if (v.cv.isKnown())
+    currentBody->consts[&e] = v.cv;
 }
 
 Value SemaImpl::checkExpr(const Expr &e) {
@@ -1812,8 +1815,11 @@ Value SemaImpl::checkEvaluate(const EvaluateExpr &e) {
     if (m.fn) {
       fn = checkExpr(*m.fn);
     } else {
+      // Not through checkExpr: the temporary must not be recorded.
       NameExpr name(m.name.range, m.name.name);
-      fn = checkExpr(name);
+      fn = checkName(name);
+      fn.range = m.name.range;
+      fn.describe = m.name.name;
     }
     // A failed metric still names a field, so later uses do not cascade.
     rec.type.names.push_back(m.name.name);

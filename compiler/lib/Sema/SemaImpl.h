@@ -360,16 +360,10 @@ private:
   /// While set, symbols print with their id (`B#3`): for memo keys.
   bool symbolIds = false;
 
-  struct TypedLine {
-    SourceRange range;
-    std::string text;
-  };
-  struct TypedGroup {
-    std::string label;
-    std::vector<TypedLine> lines;
-  };
-  std::deque<TypedGroup> typed; ///< deque: pointers stay valid
-  TypedGroup *currentGroup = nullptr;
+  std::deque<CheckedBody> bodies; ///< deque: pointers stay valid
+  CheckedBody *currentBody = nullptr;
+  std::map<std::string, CheckedBody *> bodyByKey;
+  const Expr *pendingCall = nullptr; ///< the CallExpr being resolved
   std::vector<std::pair<std::string, std::string>> configLines;
   friend class Sema;
 };

@@ -17,6 +17,10 @@
 
 #include "nnc/AST/AST.h"
 #include "nnc/Basic/Diagnostics.h"
+#include "nnc/Sema/Types.h"
+
+#include <deque>
+#include <unordered_map>
 
 #include <memory>
 #include <ostream>
@@ -37,6 +41,22 @@ struct SemaOptions {
 
 class SemaImpl;
 
+/// One checked body: the script, or a function, model method or optimizer
+/// update as instantiated for one signature of argument types. Later stages
+/// generate code per CheckedBody from the AST and these tables.
+struct CheckedBody {
+  std::string label;                      ///< `MLP.forward(x: f32[B, 28, 28])`
+  const FnSignature *signature = nullptr; ///< null for the script
+  const ModelInstance *self = nullptr;    ///< a method's model instance
+  /// The type of every expression checked in this body, and its
+  /// compile-time value where known.
+  std::unordered_map<const Expr *, Type> types;
+  std::unordered_map<const Expr *, ConstVal> consts;
+  std::vector<const Expr *> order; ///< expressions in checking order
+  /// For each call of a function or method: the instantiation it reached.
+  std::unordered_map<const Expr *, const CheckedBody *> callees;
+};
+
 class Sema {
 public:
   Sema(const SourceManager &sm, DiagnosticEngine &diags);
@@ -50,6 +70,9 @@ public:
   /// `--emit=typed`: every checked expression with its type, grouped by the
   /// body (and instantiation) it was checked in.
   void dumpTypes(std::ostream &os) const;
+
+  /// Every checked body; the first is the script.
+  const std::deque<CheckedBody> &getBodies() const;
 
   /// The config entries after overrides, as `name = value` lines (for
   /// `--help` of built programs and tests).
