@@ -1167,6 +1167,14 @@ void SemaImpl::checkOptimizerUpdate(OptimizerInstance &inst,
     sym.isMutable = true;
     declare(*scope, localSymbols, std::move(sym));
   };
+  // One CheckedBody holds the state initialisers and the update.
+  CheckedBody *savedBody = currentBody;
+  bodies.push_back({});
+  currentBody = &bodies.back();
+  currentBody->label = body.label;
+  currentBody->signature = update;
+  currentBody->optimizer = &inst;
+  currentBody->paramType = paramType;
   declareVar(update->params[0].name, paramType);
   // State is initialised with the parameter in scope (`zeros_like(p)`).
   for (const OptimizerMember &m : decl.members) {
@@ -1186,11 +1194,6 @@ void SemaImpl::checkOptimizerUpdate(OptimizerInstance &inst,
   declareVar(update->params[1].name, paramType);
   if (update->params.size() == 3)
     declareVar(update->params[2].name, Type::simple(Type::Kind::Int));
-  CheckedBody *savedBody = currentBody;
-  bodies.push_back({});
-  currentBody = &bodies.back();
-  currentBody->label = body.label;
-  currentBody->signature = update;
   usedDecls.insert(update);
   for (const StmtPtr &st : update->body)
     checkStmt(*st);

@@ -77,6 +77,35 @@ std::vector<std::pair<std::string, Type>> ModelInstance::parameters() const {
   return out;
 }
 
+std::string nnc::modelPath(const ModelInstance *m) { return m->path; }
+std::vector<std::pair<std::string, Type>>
+nnc::modelParameters(const ModelInstance *m) {
+  return m->parameters();
+}
+const ModelDecl *nnc::modelDecl(const ModelInstance *m) { return m->decl; }
+const ModelInstance *nnc::optimizerModel(const OptimizerInstance *o) {
+  return o->model;
+}
+const OptimizerDecl *nnc::optimizerDecl(const OptimizerInstance *o) {
+  return o->decl;
+}
+std::optional<ConstVal> nnc::optimizerConstant(const OptimizerInstance *o,
+                                               const std::string &name) {
+  if (Symbol *s = o->scope->lookupLocal(name))
+    if (s->cv.isKnown())
+      return s->cv;
+  return std::nullopt;
+}
+
+std::vector<std::string> nnc::builtinParamNames(const std::string &name) {
+  std::vector<std::string> out;
+  for (const Builtin &b : builtinTable())
+    if (b.name == name)
+      for (const Builtin::Param &p : b.params)
+        out.push_back(p.name);
+  return out;
+}
+
 //===----------------------------------------------------------------------===//
 // Sema (public)
 //===----------------------------------------------------------------------===//

@@ -13,9 +13,17 @@
 #include "nnc/AST/ASTPrinter.h"
 #include "nnc/Basic/CrashContext.h"
 #include "nnc/Basic/Verifier.h"
+#include "nnc/Dialect/NN/Transforms/Passes.h"
 #include "nnc/Frontend/Frontend.h"
+#include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/Parse/Parser.h"
 
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
@@ -31,7 +39,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Tokens, AST, Typed };
+enum class Emit { None, Tokens, AST, Typed, NN, Autodiff };
 
 cl::OptionCategory nncCategory("nnc options");
 
@@ -43,7 +51,12 @@ cl::opt<Emit>
          cl::values(clEnumValN(Emit::Tokens, "tokens", "the tokens"),
                     clEnumValN(Emit::AST, "ast", "the syntax tree"),
                     clEnumValN(Emit::Typed, "typed",
-                               "every expression with its checked type")),
+                               "every expression with its checked type"),
+                    clEnumValN(Emit::NN, "nn",
+                               "each training step in the nn dialect"),
+                    clEnumValN(Emit::Autodiff, "autodiff",
+                               "each training step after automatic "
+                               "differentiation, as one function")),
          cl::init(Emit::None), cl::cat(nncCategory));
 
 cl::list<std::string>
@@ -196,6 +209,29 @@ int runJob(bool checkOnly) {
   bool ok = fe.check();
   if (emit == Emit::Typed && ok)
     fe.getSema().dumpTypes(std::cout);
+  if ((emit == Emit::NN || emit == Emit::Autodiff) && ok) {
+    CrashContext::stage = "generating MLIR";
+    mlir::DialectRegistry registry;
+    mlir::func::registerInlinerExtension(registry);
+    mlir::MLIRContext context(registry);
+    mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
+        context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
+    if (!module)
+      return finish(false);
+    if (emit == Emit::Autodiff) {
+      CrashContext::stage = "differentiating";
+      mlir::PassManager pm(&context);
+      pm.addPass(nnc::nn::createNNAutodiff());
+      pm.addPass(mlir::createInlinerPass());
+      pm.addPass(mlir::createSymbolDCEPass());
+      pm.addPass(mlir::createCSEPass());
+      pm.addPass(mlir::createCanonicalizerPass());
+      if (mlir::failed(pm.run(*module)))
+        return finish(false);
+    }
+    module->print(llvm::outs());
+    llvm::outs().flush();
+  }
   (void)checkOnly;
   return finish(ok);
 }

@@ -41,6 +41,25 @@ struct SemaOptions {
 
 class SemaImpl;
 
+/// Read-only views of the checker's model and optimizer instances, for code
+/// generation.
+/// The instance's name in checkpoints: `net`, `net.fc1`.
+std::string modelPath(const ModelInstance *m);
+/// Its trainable tensors in declaration order, named relative to the
+/// instance (`fc1.weight`, `fc1.bias`, ...), with their types.
+std::vector<std::pair<std::string, Type>>
+modelParameters(const ModelInstance *m);
+const ModelDecl *modelDecl(const ModelInstance *m);
+/// The model an optimizer updates, its declaration, and the compile-time
+/// value of a hyper-parameter or constant (`lr`), if known.
+const ModelInstance *optimizerModel(const OptimizerInstance *o);
+const OptimizerDecl *optimizerDecl(const OptimizerInstance *o);
+std::optional<ConstVal> optimizerConstant(const OptimizerInstance *o,
+                                          const std::string &name);
+/// The parameter names of a builtin function, in order (empty if `name` is
+/// not a builtin).
+std::vector<std::string> builtinParamNames(const std::string &name);
+
 /// One checked body: the script, or a function, model method or optimizer
 /// update as instantiated for one signature of argument types. Later stages
 /// generate code per CheckedBody from the AST and these tables.
@@ -48,6 +67,10 @@ struct CheckedBody {
   std::string label;                      ///< `MLP.forward(x: f32[B, 28, 28])`
   const FnSignature *signature = nullptr; ///< null for the script
   const ModelInstance *self = nullptr;    ///< a method's model instance
+  /// An optimizer's update: the instance and the parameter type it was
+  /// checked for (one body per distinct parameter shape).
+  const OptimizerInstance *optimizer = nullptr;
+  Type paramType;
   /// The type of every expression checked in this body, and its
   /// compile-time value where known.
   std::unordered_map<const Expr *, Type> types;

@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 
 using namespace mlir;
 using namespace nnc::nn;
@@ -18,11 +19,22 @@ using namespace nnc::nn;
 #include "nnc/Dialect/NN/IR/NNEnums.cpp.inc"
 #include "nnc/Dialect/NN/IR/NNInterfaces.cpp.inc"
 
+namespace {
+/// Every nn op is pure, so any of them may be inlined anywhere.
+struct NNInlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
+
 void NNDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "nnc/Dialect/NN/IR/NNOps.cpp.inc"
       >();
+  addInterfaces<NNInlinerInterface>();
 }
 
 namespace {

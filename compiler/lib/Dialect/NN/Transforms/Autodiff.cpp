@@ -80,6 +80,12 @@ LogicalResult differentiate(func::FuncOp fn) {
       varied.insert(fn.getArgument(i));
     }
   }
+  // Only float tensors carry gradients: sizes (tensor.dim), indices and
+  // masks computed from varied values are not varied themselves.
+  auto isFloatTensor = [](Value v) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    return t && isa<FloatType>(t.getElementType());
+  };
   for (Operation &op : body.without_terminator()) {
     if (isa<func::CallOp>(op))
       return op.emitError("nn-autodiff: calls must be inlined before "
@@ -88,7 +94,8 @@ LogicalResult differentiate(func::FuncOp fn) {
                             [&](Value v) { return varied.contains(v); });
     if (any && !isa<NonDifferentiableOpInterface>(op))
       for (Value r : op.getResults())
-        varied.insert(r);
+        if (isFloatTensor(r))
+          varied.insert(r);
   }
   llvm::DenseSet<Value> useful{ret.getOperand(0)};
   llvm::SetVector<Operation *> active;
@@ -107,12 +114,21 @@ LogicalResult differentiate(func::FuncOp fn) {
   // 3. The forward sweep, cloned.
   OpBuilder b(fn);
   b.setInsertionPointAfter(fn);
+  // A declaration of the gradient (from code that calls it) is replaced.
+  std::string gradName = (fn.getName() + "_grad").str();
+  if (auto decl = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+          fn, b.getStringAttr(gradName))) {
+    if (!decl.isDeclaration())
+      return fn.emitError("nn-autodiff: '") << gradName << "' already exists";
+    decl.erase();
+  }
   SmallVector<Type> results(fn.getResultTypes());
   for (unsigned i : wrt)
     results.push_back(fn.getArgument(i).getType());
   auto grad =
       b.create<func::FuncOp>(loc, (fn.getName() + "_grad").str(),
                              b.getFunctionType(fn.getArgumentTypes(), results));
+  grad.setVisibility(fn.getVisibility());
   Block *entry = grad.addEntryBlock();
   IRMapping map;
   for (unsigned i = 0; i < fn.getNumArguments(); ++i)
