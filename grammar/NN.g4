@@ -1,8 +1,9 @@
 // The grammar of the .nn language.
 //
 // Statements are separated by newlines or ';'. The lexer emits every newline
-// as an NL token; nnc's token filter (compiler/lib/Parse/TokenFilter.cpp) keeps
-// an NL only where it can end a statement (Go's rule: after an identifier,
+// as an NL token; nnc's token filter (lexAndFilter in
+// compiler/lib/Parse/Parser.cpp) keeps an NL only where it can end a
+// statement (Go's rule: after an identifier,
 // literal, `)`, `]`, `}` or one of a few keywords, outside () and []), so an
 // expression may continue on the next line after an operator or a comma.
 //
@@ -16,14 +17,10 @@ replInput : sep* (topLevel (sep+ topLevel)*)? sep* EOF ;
 
 sep : NL | ';' ;
 
+// Declarations are statements of the grammar (see nestedDeclaration); the
+// parser reports them anywhere but at the top level.
 topLevel
-  : importDecl
-  | configDecl
-  | dataDecl
-  | fnDecl
-  | modelDecl
-  | optimizerDecl
-  | statement
+  : statement
   ;
 
 // ---------------------------------------------------------------- declarations
@@ -84,7 +81,13 @@ statement
   | WRITE expr TO expr                                   # writeStmt
   | expr op=('=' | '+=' | '-=' | '*=' | '/=') expr       # assignStmt
   | expr                                                 # exprStmt
+  | nestedDeclaration                                    # nestedDecl
   ;
+
+// Declarations. Inside a block they are parsed only to say that they belong
+// at the top level.
+nestedDeclaration
+  : importDecl | configDecl | dataDecl | fnDecl | modelDecl | optimizerDecl ;
 
 ifStatement : IF expr block (ELSE (ifStatement | block))? ;
 
@@ -129,7 +132,7 @@ memberName : ID | TO | FROM | ON | IN | DATA | STATE | LOAD | SAVE | WRITE | STE
 
 argList : arg (',' arg)* ','? ;
 
-arg : (ID '=')? expr ;
+arg : (memberName '=')? expr ;
 
 sliceList : sliceItem (',' sliceItem)* ','? ;
 

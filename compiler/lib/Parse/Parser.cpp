@@ -223,9 +223,8 @@ enum class LexResult { Ok, Errors, Fatal };
 /// parsing pointless (unbalanced brackets, limits).
 LexResult lexAndFilter(FileID file, const SourceManager &sm,
                        DiagnosticEngine &diags, const ParseLimits &limits,
-                       antlr4::CharStream &chars,
+                       NNLexer &lexer,
                        std::vector<std::unique_ptr<antlr4::Token>> &out) {
-  NNLexer lexer(&chars);
   lexer.removeErrorListeners();
   std::vector<std::unique_ptr<antlr4::Token>> raw;
   for (;;) {
@@ -370,16 +369,29 @@ public:
   DiagListener(FileID file, const SourceManager &sm, DiagnosticEngine &diags)
       : file(file), sm(sm), diags(diags) {}
 
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t,
+  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t line,
                    size_t, const std::string &msg,
                    std::exception_ptr) override {
     SourceRange range =
         offending ? tokenRange(file, sm, offending) : SourceRange{file, 0, 0};
+    // One error per problem: what recovery finds later on the same line, or
+    // at the end of the file (brackets were checked before parsing), is a
+    // consequence of the first error.
+    bool atEnd = offending && offending->getType() == antlr4::Token::EOF;
+    if (reported && (line == lastLine || atEnd))
+      return;
+    reported = true;
+    lastLine = line;
     diags.error(range, msg);
     if (diags.shouldStop())
       throw CancelParse();
   }
 
+private:
+  bool reported = false;
+  size_t lastLine = 0;
+
+public:
 private:
   FileID file;
   const SourceManager &sm;
@@ -485,19 +497,23 @@ private:
   }
 
   StmtPtr topLevel(NNParser::TopLevelContext *ctx) {
-    if (auto *c = ctx->importDecl())
-      return importDecl(c);
-    if (auto *c = ctx->configDecl())
-      return configDecl(c);
-    if (auto *c = ctx->dataDecl())
-      return dataDecl(c);
-    if (auto *c = ctx->fnDecl())
-      return fnDecl(c);
-    if (auto *c = ctx->modelDecl())
-      return modelDecl(c);
-    if (auto *c = ctx->optimizerDecl())
-      return optimizerDecl(c);
+    if (auto *c = dynamic_cast<NNParser::NestedDeclContext *>(ctx->statement()))
+      return declaration(c->nestedDeclaration());
     return statement(ctx->statement());
+  }
+
+  StmtPtr declaration(NNParser::NestedDeclarationContext *d) {
+    if (d->importDecl())
+      return importDecl(d->importDecl());
+    if (d->configDecl())
+      return configDecl(d->configDecl());
+    if (d->dataDecl())
+      return dataDecl(d->dataDecl());
+    if (d->fnDecl())
+      return fnDecl(d->fnDecl());
+    if (d->modelDecl())
+      return modelDecl(d->modelDecl());
+    return optimizerDecl(d->optimizerDecl());
   }
 
   StmtPtr importDecl(NNParser::ImportDeclContext *ctx) {
@@ -654,6 +670,13 @@ private:
 
   StmtPtr statement(NNParser::StatementContext *ctx) {
     SourceRange r = range(ctx);
+    if (auto *c = dynamic_cast<NNParser::NestedDeclContext *>(ctx)) {
+      diags.error(range(c->getStart()),
+                  "'" + c->getStart()->getText() +
+                      "' declarations are only allowed at the top level of "
+                      "a file");
+      return declaration(c->nestedDeclaration());
+    }
     if (auto *c = dynamic_cast<NNParser::LetStmtContext *>(ctx)) {
       auto s = std::make_unique<LetStmt>(r);
       s->target = bindTarget(c->bindTarget());
@@ -781,8 +804,8 @@ private:
       if (auto *al = c->argList()) {
         for (auto *a : al->arg()) {
           Arg arg;
-          if (a->ID())
-            arg.name = ident(a->ID());
+          if (auto *n = a->memberName())
+            arg.name = {n->getText(), range(n)};
           arg.value = expr(a->expr());
           args.push_back(std::move(arg));
         }
@@ -1012,6 +1035,9 @@ private:
 /// Everything ANTLR needs for one file, kept alive together.
 struct ParseSession {
   std::unique_ptr<antlr4::ANTLRInputStream> chars;
+  /// Tokens point back at their lexer (error recovery asks it to make
+  /// tokens): it lives as long as they do.
+  std::unique_ptr<NNLexer> lexer;
   std::vector<std::unique_ptr<antlr4::Token>> tokens;
 };
 
@@ -1022,7 +1048,8 @@ LexResult prepare(FileID file, const SourceManager &sm, DiagnosticEngine &diags,
   std::string_view text = sm.getText(file);
   session.chars =
       std::make_unique<antlr4::ANTLRInputStream>(text.data(), text.size());
-  return lexAndFilter(file, sm, diags, limits, *session.chars, session.tokens);
+  session.lexer = std::make_unique<NNLexer>(session.chars.get());
+  return lexAndFilter(file, sm, diags, limits, *session.lexer, session.tokens);
 }
 
 } // namespace

@@ -116,12 +116,16 @@ double dsign(double x) { return x > 0 ? 1 : x < 0 ? -1 : 0; }
 double drsqrt(double x) { return 1.0 / std::sqrt(x); }
 
 Value elementwise2(SemaImpl &S, const Value &x, const Value &y, SourceRange r,
-                   BinaryOp op) {
-  if (!x.type.isTensor() && !y.type.isTensor()) {
-    if (!x.type.isHostNumber() || !y.type.isHostNumber()) {
-      S.error(r, "expected tensors or numbers");
+                   BinaryOp op, const char *name, SourceRange calleeRange) {
+  for (const Value *v : {&x, &y})
+    if (!v->type.isTensor() && !v->type.isHostNumber()) {
+      S.error(v->range, std::string("'") + name +
+                            "' needs tensors or numbers, but " + S.quoted(*v) +
+                            " is " + S.typeStr(v->type))
+          .range(calleeRange);
       return err(r);
     }
+  if (!x.type.isTensor() && !y.type.isTensor()) {
     Value v = S.makeHost(x.type.kind == Type::Kind::Float ||
                                  y.type.kind == Type::Kind::Float
                              ? Type::Kind::Float
@@ -458,7 +462,7 @@ Value batchesRule(SemaImpl &S, const Args &a, SourceRange r) {
   Value v;
   v.type = ds.type;
   v.type.kind = Type::Kind::Batches;
-  v.type.dim = Dim::symbol(S.newSymbol("B"));
+  v.type.dim = Dim::symbol(S.newBatchSymbol());
   for (Type &t : v.type.elems)
     t.shape.insert(t.shape.begin(), v.type.dim);
   return v;
@@ -527,8 +531,11 @@ Value standardizeRule(SemaImpl &S, const Args &a, SourceRange r) {
   }
   if (a[1]) {
     const Value &ref = *a[1];
-    if (ref.type.kind != Type::Kind::Dataset ||
-        ref.type.elems[0].shape.size() != ds.type.elems[0].shape.size()) {
+    bool same = ref.type.kind == Type::Kind::Dataset &&
+                ref.type.elems[0].shape.size() == ds.type.elems[0].shape.size();
+    for (size_t i = 0; same && i < ds.type.elems[0].shape.size(); ++i)
+      same = ref.type.elems[0].shape[i] == ds.type.elems[0].shape[i];
+    if (!same) {
       S.error(ref.range, "'like' must be a dataset with the same features "
                          "as " +
                              S.quoted(ds));
@@ -700,9 +707,15 @@ Value whereRule(SemaImpl &S, const Args &a, SourceRange r) {
                          S.quoted(c) + " is " + S.typeStr(c.type));
     return err(r);
   }
-  Value v = S.binaryArith(BinaryOp::Add, *a[1], *a[2], r, r);
+  bool bothBool = a[1]->type.isTensor() && a[2]->type.isTensor() &&
+                  a[1]->type.dtype == DType::Bool &&
+                  a[2]->type.dtype == DType::Bool;
+  Value v = S.binaryArith(bothBool ? BinaryOp::Eq : BinaryOp::Add, *a[1], *a[2],
+                          r, r);
   if (v.isError())
     return v;
+  if (bothBool)
+    v.type.dtype = DType::Bool;
   std::vector<Dim> shape;
   Value cv = c;
   if (!S.broadcastShapes(cv, v, shape, r))
@@ -715,11 +728,20 @@ Value clampRule(SemaImpl &S, const Args &a, SourceRange r) {
   const Value &x = *a[0];
   if (!S.expectTensor(x, "the input of 'clamp'"))
     return err(r);
-  for (size_t i = 1; i < 3; ++i)
+  for (size_t i = 1; i < 3; ++i) {
     if (a[i] && !a[i]->type.isHostNumber()) {
       S.error(a[i]->range, "the bounds of 'clamp' must be numbers");
       return err(r);
     }
+    if (a[i] && a[i]->type.kind == Type::Kind::Float &&
+        !isFloatDType(x.type.dtype)) {
+      S.error(a[i]->range, "a float bound for the " +
+                               std::string(dtypeName(x.type.dtype)) +
+                               " tensor " + S.quoted(x) +
+                               "; cast the tensor with 'as f32' first");
+      return err(r);
+    }
+  }
   return like(S, x, r);
 }
 
@@ -738,6 +760,28 @@ Value tensorRule(SemaImpl &S, const Args &a, SourceRange r) {
     S.error(lit.range, "'tensor' takes a (nested) list of numbers");
     return err(r);
   }
+  // Every row of a nested list must have the same shape.
+  std::function<bool(const Type &, const Type &)> sameShape =
+      [&](const Type &x, const Type &y) {
+        if (x.kind != y.kind)
+          return x.isHostNumber() && y.isHostNumber();
+        if (x.kind != Type::Kind::List)
+          return true;
+        if (x.elems.size() != y.elems.size())
+          return false;
+        for (size_t i = 0; i < x.elems.size(); ++i)
+          if (!sameShape(x.elems[i], y.elems[i]) ||
+              !sameShape(x.elems[0], x.elems[i]))
+            return false;
+        return true;
+      };
+  for (size_t i = 1; i < lit.type.elems.size(); ++i)
+    if (!sameShape(lit.type.elems[0], lit.type.elems[i])) {
+      S.error(lit.range, "row " + std::to_string(i) +
+                             " of the tensor literal has a different shape "
+                             "than row 0");
+      return err(r);
+    }
   std::vector<Dim> shape{
       Dim::constant(static_cast<int64_t>(lit.type.elems.size()))};
   const Type *t = lit.type.elems.empty() ? nullptr : &lit.type.elems[0];
@@ -824,8 +868,9 @@ const std::vector<Builtin> &nnc::builtinTable() {
            return err(r);
          }
          return creation(S, a, r, 0, a[2], a[3],
-                         a[1]->type.kind == Type::Kind::Int ? DType::I64
-                                                            : DType::F32);
+                         a[1]->type.kind == Type::Kind::Int    ? DType::I64
+                         : a[1]->type.kind == Type::Kind::Bool ? DType::Bool
+                                                               : DType::F32);
        }},
       {"rand",
        {{"shape"}, {"device", false}},
@@ -892,6 +937,12 @@ const std::vector<Builtin> &nnc::builtinTable() {
          auto dt = dtypeArg(S, a[1], DType::I64);
          if (!n || !dt || n->size() != 1)
            return err(r);
+         if ((*n)[0].isConst() && (*n)[0].value < 0) {
+           S.error(a[0]->range, "the length of 'arange' must not be "
+                                "negative, but it is " +
+                                    std::to_string((*n)[0].value));
+           return err(r);
+         }
          return S.makeTensor(*dt, *n, r, "", deviceArg(S, a[2]));
        }},
       {"tensor",
@@ -958,8 +1009,10 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        true,
        "elementwise maximum",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Add)
+       [](SemaImpl &S, const Args &a, const All &, SourceRange r,
+          SourceRange c) {
+         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Add,
+                                          "maximum", c)
                            : err(r);
        }},
       {"minimum",
@@ -967,8 +1020,10 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        true,
        "elementwise minimum",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Add)
+       [](SemaImpl &S, const Args &a, const All &, SourceRange r,
+          SourceRange c) {
+         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Add,
+                                          "minimum", c)
                            : err(r);
        }},
       {"pow",
@@ -976,9 +1031,11 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        true,
        "elementwise power",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Pow)
-                           : err(r);
+       [](SemaImpl &S, const Args &a, const All &, SourceRange r,
+          SourceRange c) {
+         return noneErr(a)
+                    ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Pow, "pow", c)
+                    : err(r);
        }},
       {"where",
        {{"condition"}, {"a"}, {"b"}},
@@ -1011,6 +1068,14 @@ const std::vector<Builtin> &nnc::builtinTable() {
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
          if (!noneErr(a) || !S.expectTensor(*a[0], "the argument of 'all'"))
            return err(r);
+         if (a[0]->type.dtype != DType::Bool) {
+           S.error(a[0]->range, "'all' needs a bool tensor, but " +
+                                    S.quoted(*a[0]) + " is " +
+                                    S.typeStr(a[0]->type))
+               .note(a[0]->range,
+                     "compare first, e.g. '" + a[0]->describe + " > 0.0'");
+           return err(r);
+         }
          return S.makeTensor(DType::Bool, {}, r, "", a[0]->type.device);
        }},
       {"any",
@@ -1021,6 +1086,14 @@ const std::vector<Builtin> &nnc::builtinTable() {
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
          if (!noneErr(a) || !S.expectTensor(*a[0], "the argument of 'any'"))
            return err(r);
+         if (a[0]->type.dtype != DType::Bool) {
+           S.error(a[0]->range, "'any' needs a bool tensor, but " +
+                                    S.quoted(*a[0]) + " is " +
+                                    S.typeStr(a[0]->type))
+               .note(a[0]->range,
+                     "compare first, e.g. '" + a[0]->describe + " > 0.0'");
+           return err(r);
+         }
          return S.makeTensor(DType::Bool, {}, r, "", a[0]->type.device);
        }},
       // shapes

@@ -76,7 +76,8 @@ bool SemaImpl::bindArgs(const std::string &calleeName, SourceRange calleeRange,
                         const std::vector<bool> &required,
                         const std::vector<ArgValue> &args,
                         std::vector<const ArgValue *> &bound,
-                        SourceRange callRange, SourceRange declRange) {
+                        SourceRange callRange, SourceRange declRange,
+                        size_t implicitArgs) {
   bound.assign(paramNames.size(), nullptr);
   bool ok = true;
   bool sawNamed = false;
@@ -95,14 +96,16 @@ bool SemaImpl::bindArgs(const std::string &calleeName, SourceRange calleeRange,
         continue;
       }
       if (pos >= paramNames.size()) {
-        auto d =
-            error(a.value.range,
-                  "too many arguments to '" + calleeName + "': it takes " +
-                      std::to_string(paramNames.size()) + ", but " +
-                      std::to_string(std::count_if(
-                          args.begin(), args.end(),
-                          [](const ArgValue &x) { return x.name.empty(); })) +
-                      " were given");
+        auto d = error(
+            a.value.range,
+            "too many arguments to '" + calleeName + "': it takes " +
+                std::to_string(paramNames.size() + implicitArgs) + ", but " +
+                std::to_string(implicitArgs +
+                               std::count_if(args.begin(), args.end(),
+                                             [](const ArgValue &x) {
+                                               return x.name.empty();
+                                             })) +
+                " were given");
         d.range(calleeRange);
         declNote(d);
         return false;
@@ -624,7 +627,8 @@ Value SemaImpl::callFunction(const Callable &c, std::vector<ArgValue> args,
   body.declaredResult = sig.result.get();
   localScopes.push_back(std::make_unique<Scope>());
   Scope *fnScope = localScopes.back().get();
-  fnScope->parent = body.self ? body.self->scope.get() : &globals;
+  fnScope->parent =
+      body.self ? body.self->scope.get() : outerScopeFor(sig.range);
   scope = fnScope;
   ctx = &body;
   defineModel = nullptr;
@@ -866,13 +870,27 @@ Value SemaImpl::instantiateModel(const ModelDecl &decl,
   if (!bindArgs(decl.name.name, calleeRange, names, required, args, bound,
                 callRange, decl.name.range))
     return Value::error(callRange);
+  if (std::find(creatingDecls.begin(), creatingDecls.end(), &decl) !=
+      creatingDecls.end()) {
+    error(callRange, "model '" + decl.name.name + "' contains itself");
+    return Value::error(callRange);
+  }
+  creatingDecls.push_back(&decl);
+  creating.push_back({decl.name.name, callRange});
+  struct PopCreating {
+    SemaImpl &S;
+    ~PopCreating() {
+      S.creatingDecls.pop_back();
+      S.creating.pop_back();
+    }
+  } popCreating{*this};
 
   models.push_back(std::make_unique<ModelInstance>());
   ModelInstance &inst = *models.back();
   inst.decl = &decl;
   inst.createdAt = callRange;
   inst.scope = std::make_unique<Scope>();
-  inst.scope->parent = &globals;
+  inst.scope->parent = outerScopeFor(decl.range);
   usedDecls.insert(&decl);
 
   SaveState save(scope, ctx, defineModel);
@@ -954,8 +972,17 @@ Value SemaImpl::instantiateModel(const ModelDecl &decl,
       continue;
     }
     Value v = checkExpr(*m.value);
-    if (v.isError())
+    if (v.isError()) {
+      // Declared anyway, with the error type: uses stay silent.
+      Symbol sym;
+      sym.kind = m.kind == ModelMember::Kind::Let ? Symbol::Kind::Const
+                                                  : Symbol::Kind::Field;
+      sym.name = m.name.name;
+      sym.declRange = m.name.range;
+      declare(*inst.scope, inst.symbols, std::move(sym));
+      ok = false;
       continue;
+    }
     Symbol sym;
     sym.name = m.name.name;
     sym.declRange = m.name.range;
@@ -992,6 +1019,8 @@ Value SemaImpl::instantiateModel(const ModelDecl &decl,
     if (declare(*inst.scope, inst.symbols, sym)->declRange == sym.declRange)
       inst.fields.push_back({m.name.name, sym.type});
   }
+  if (!ok)
+    return Value::error(callRange);
   Value v;
   v.type = Type::simple(Type::Kind::Model);
   v.type.model = &inst;
@@ -1035,7 +1064,7 @@ Value SemaImpl::instantiateOptimizer(const OptimizerDecl &decl,
   }
   std::vector<const ArgValue *> bound;
   if (!bindArgs(decl.name.name, calleeRange, names, required, args, bound,
-                callRange, decl.name.range))
+                callRange, decl.name.range, /*implicitArgs=*/1))
     return Value::error(callRange);
 
   optimizers.push_back(std::make_unique<OptimizerInstance>());
@@ -1044,7 +1073,7 @@ Value SemaImpl::instantiateOptimizer(const OptimizerDecl &decl,
   inst.model = model;
   inst.createdAt = callRange;
   inst.scope = std::make_unique<Scope>();
-  inst.scope->parent = &globals;
+  inst.scope->parent = outerScopeFor(decl.range);
   usedDecls.insert(&decl);
 
   SaveState save(scope, ctx, defineModel);
@@ -1415,12 +1444,16 @@ private:
 } // namespace
 
 void SemaImpl::resolveNamesInUnused() {
-  NameResolver resolver(*this, globals, [&](const Ident &id) {
+  auto report = [&](const Ident &id) {
     error(id.range, "use of undeclared name '" + id.name + "'");
-  });
+  };
+  NameResolver libraryResolver(*this, globals, report);
+  NameResolver scriptResolver(*this, configScope, report);
   for (const Stmt *s : allDecls) {
     if (diags.shouldStop())
       return;
+    NameResolver &resolver =
+        s->range.file == mainFile ? scriptResolver : libraryResolver;
     if (const auto *f = dyn_cast<FnDecl>(s)) {
       if (!usedDecls.count(&f->sig))
         resolver.fn(f->sig, {});

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 using namespace nnc;
@@ -176,8 +177,8 @@ int64_t SemaImpl::newSymbol(const std::string &name) {
 
 Symbol *SemaImpl::declare(Scope &s, std::deque<Symbol> &store, Symbol sym) {
   if (Symbol *prev = s.lookupLocal(sym.name)) {
-    // Redeclaring a variable in the same scope: an error, except that the
-    // script may shadow a builtin or a declaration from the library.
+    // Redeclaring a name in the same scope is an error (also a library
+    // declaration redeclared by the script); builtins may be shadowed.
     if (&s != &builtins) {
       error(sym.declRange, "redefinition of '" + sym.name + "'")
           .note(prev->declRange, "previous definition is here");
@@ -210,6 +211,18 @@ void SemaImpl::declareBuiltins() {
     globalSymbols.push_back(sym);
     builtins.names[name] = &globalSymbols.back();
   };
+  {
+    // `bool` as a value: `zeros([3], dtype = bool)` (the other dtypes are
+    // keywords).
+    Symbol sym;
+    sym.kind = Symbol::Kind::Const;
+    sym.name = "bool";
+    sym.type = Type::simple(Type::Kind::DTypeT);
+    sym.cv.kind = ConstVal::Kind::DType;
+    sym.cv.s = "bool";
+    globalSymbols.push_back(sym);
+    builtins.names["bool"] = &globalSymbols.back();
+  }
   device("cpu", Device::CPU);
   device("cuda", Device::CUDA);
   device("auto", Device::Default);
@@ -296,29 +309,41 @@ void SemaImpl::checkConfig(const ConfigDecl &c) {
       error(e.value->range, "config entry 'seed' must be an integer");
       continue;
     }
-    declare(globals, globalSymbols, std::move(sym));
+    // `--set` replaces the value here, so later entries computed from this
+    // one (`wide = hidden * 2`) see the new value.
+    for (const auto &[key, text] : overrides)
+      if (key == sym.name)
+        applyOverride(sym, text);
+    declare(configScope, globalSymbols, std::move(sym));
   }
 }
 
 void SemaImpl::applyOverrides(const SemaOptions &options) {
   std::vector<std::string> names;
-  for (auto &[n, s] : globals.names)
+  for (auto &[n, s] : configScope.names)
     if (s->isConfig)
       names.push_back(n);
   for (const auto &[key, text] : options.overrides) {
-    Symbol *sym = globals.lookupLocal(key);
+    Symbol *sym = configScope.lookupLocal(key);
     std::string flag = "--set " + key + "=" + text;
     if (!sym || !sym->isConfig) {
       auto d =
           error({}, "unknown config entry '" + key + "' in '" + flag + "'");
       std::string guess = closest(key, names);
       if (!guess.empty())
-        d.note(globals.lookupLocal(guess)->declRange,
+        d.note(configScope.lookupLocal(guess)->declRange,
                "did you mean '" + guess + "'?");
       else if (names.empty())
         d.note({}, "the script has no config entries");
-      continue;
     }
+  }
+}
+
+void SemaImpl::applyOverride(Symbol &symRef, const std::string &text) {
+  Symbol *sym = &symRef;
+  const std::string &key = sym->name;
+  std::string flag = "--set " + key + "=" + text;
+  {
     ConstVal cv = sym->cv;
     bool ok = true;
     std::string expected;
@@ -363,7 +388,7 @@ void SemaImpl::applyOverrides(const SemaOptions &options) {
       error({}, "invalid value in '" + flag + "': '" + key + "' is " +
                     typeStr(sym->type) + ", expected " + expected)
           .note(sym->declRange, "'" + key + "' is declared here");
-      continue;
+      return;
     }
     sym->cv = cv;
   }
@@ -377,6 +402,9 @@ bool SemaImpl::check(const std::vector<const Program *> &imports,
                      const Program &main, const SemaOptions &options) {
   unsigned errorsBefore = diags.getNumErrors();
   scriptDir = options.scriptDir;
+  overrides = options.overrides;
+  mainFile = main.file;
+  configScope.parent = &globals;
   declareBuiltins();
   for (const Program *p : imports)
     declareGlobals(*p);
@@ -386,7 +414,7 @@ bool SemaImpl::check(const std::vector<const Program *> &imports,
   top.topLevel = true;
   top.label = "script";
   ctx = &top;
-  scope = &globals;
+  scope = &configScope;
   bodies.push_back({});
   bodies.back().label = "script";
   currentBody = &bodies.back();
@@ -412,12 +440,12 @@ bool SemaImpl::check(const std::vector<const Program *> &imports,
     }
   }
   applyOverrides(options);
-  if (Symbol *dev = globals.lookupLocal("device"); dev && dev->isConfig) {
+  if (Symbol *dev = configScope.lookupLocal("device"); dev && dev->isConfig) {
     deviceSpelling = dev->cv.s;
     configDevice = static_cast<Device>(dev->cv.i);
     configDeviceAuto = dev->cv.s == "auto";
   }
-  for (auto &[n, s] : globals.names)
+  for (auto &[n, s] : configScope.names)
     if (s->isConfig)
       configLines.push_back({n, s->cv.str()});
 
@@ -439,7 +467,7 @@ bool SemaImpl::check(const std::vector<const Program *> &imports,
   }
   localScopes.push_back(std::make_unique<Scope>());
   Scope *scriptScope = localScopes.back().get();
-  scriptScope->parent = &globals;
+  scriptScope->parent = &configScope;
   scope = scriptScope;
   for (const StmtPtr &s : main.items) {
     if (diags.shouldStop())
@@ -517,6 +545,11 @@ void SemaImpl::checkStmt(const Stmt &s) {
   case Stmt::Kind::Write:
     return checkWrite(cast<WriteStmt>(s));
   case Stmt::Kind::Data:
+    if (!ctx->topLevel || ctx->loopDepth) {
+      error(s.range, "declarations are only allowed at the top level of a "
+                     "file");
+      return;
+    }
     return checkData(cast<DataDecl>(s));
   case Stmt::Kind::Import:
   case Stmt::Kind::Config:
@@ -634,8 +667,10 @@ void SemaImpl::checkLet(const LetStmt &s) {
     v = Value::error(s.init->range);
   }
   if (declared && !v.isError() && !s.target.isTuple) {
+    // The annotation checks; the value keeps its own (more precise) sizes.
     if (assignable(*declared, v, s.init->range, s.target.names[0].name,
-                   s.type->range))
+                   s.type->range) &&
+        declared->kind == Type::Kind::Float && v.type.kind == Type::Kind::Int)
       v.type = *declared;
   }
   v.describe = s.target.isTuple ? v.describe : s.target.names[0].name;
@@ -738,7 +773,11 @@ void SemaImpl::checkAssign(const AssignStmt &s) {
     return;
   }
   if (!sym->isMutable) {
-    std::string what = sym->isConfig                           ? "config entry"
+    std::string what = sym->isLoopVar                        ? "loop variable"
+                       : sym->type.kind == Type::Kind::Model ? "model"
+                       : sym->type.kind == Type::Kind::Optimizer ? "optimizer"
+                       : sym->type.kind == Type::Kind::Dataset   ? "dataset"
+                       : sym->isConfig                         ? "config entry"
                        : sym->kind == Symbol::Kind::Const      ? "constant"
                        : sym->kind == Symbol::Kind::Field      ? "model member"
                        : sym->kind == Symbol::Kind::Fn         ? "function"
@@ -773,6 +812,8 @@ void SemaImpl::checkAssign(const AssignStmt &s) {
                   : hostArith(op, cur, rhs, s.range);
     if (r.isError())
       return;
+    r.describe = name->name + " " + spelling(op) + " " + rhs.describe;
+    r.range = s.value->range;
     rhs = r;
   }
   if (sym->type.isError()) {
@@ -789,6 +830,7 @@ void SemaImpl::checkFor(const ForStmt &s) {
   Value it = checkExpr(*s.iterable);
   Value elem;
   elem.range = s.iterable->range;
+  elem.describe = "an element of " + toSource(*s.iterable, 30);
   if (!it.isError()) {
     switch (it.type.kind) {
     case Type::Kind::Range:
@@ -819,6 +861,9 @@ void SemaImpl::checkFor(const ForStmt &s) {
   Scope *saved = scope;
   scope = loopScope;
   bindTarget(s.target, elem, false, s.range);
+  for (const Ident &id : s.target.names)
+    if (Symbol *sym = scope->lookupLocal(id.name))
+      sym->isLoopVar = true;
   auto before = saveAssigned();
   ++ctx->loopDepth;
   checkBlock(s.body);
@@ -1193,8 +1238,10 @@ Value SemaImpl::checkMember(const MemberExpr &e) {
     ModelInstance *inst = const_cast<ModelInstance *>(base.type.model);
     if (Symbol *sym = inst->scope->lookupLocal(m)) {
       Value v = symbolValue(*sym, e.range);
-      if (v.type.isTensor())
+      if (v.type.isTensor()) {
         v.type.device = inst->device;
+        modelUses.push_back(inst); // a loss may use weights directly
+      }
       v.describe = base.describe + "." + m;
       return v;
     }
@@ -1381,6 +1428,10 @@ Value SemaImpl::hostArith(BinaryOp op, const Value &l, const Value &r,
         error(range, "modulo by zero");
         return Value::error(range);
       }
+      if (y == -1) { // INT64_MIN % -1 overflows in C++; the result is 0
+        res = 0;
+        break;
+      }
       res = ((x % y) + y) % y;
       break;
     case BinaryOp::Pow: {
@@ -1418,7 +1469,11 @@ Value SemaImpl::hostArith(BinaryOp op, const Value &l, const Value &r,
     res = x / y;
     break;
   case BinaryOp::Mod:
-    res = std::fmod(x, y);
+    if (y == 0) {
+      error(range, "modulo by zero in constant expression");
+      return Value::error(range);
+    }
+    res = x - y * std::floor(x / y); // floored, as Python
     break;
   case BinaryOp::Pow:
     res = std::pow(x, y);
@@ -1455,6 +1510,11 @@ Value SemaImpl::checkUnary(const UnaryExpr &e) {
     r.describe.clear();
     r.defRange = {};
     if (e.op == UnaryOp::Neg && v.cv.isKnown()) {
+      if (v.cv.kind == ConstVal::Kind::Int &&
+          v.cv.i == std::numeric_limits<int64_t>::min()) {
+        error(e.range, "integer overflow in constant expression");
+        return Value::error(e.range);
+      }
       r.cv.i = -r.cv.i;
       r.cv.f = -r.cv.f;
       r.cv.origin = e.range;
@@ -1527,7 +1587,7 @@ Value SemaImpl::checkCast(const CastExpr &e) {
     }
     Value r = v;
     r.type.dtype = *dt;
-    r.describe.clear();
+    r.describe = toSource(*e.operand, 30) + " as " + toSource(t);
     r.defRange = {};
     if (t.kind == TypeExpr::Kind::Tensor) {
       std::optional<Type> want = resolveType(t, true);

@@ -69,6 +69,7 @@ struct Symbol {
   SourceRange valueRange; ///< the expression that gave the value
   Dim sizeDim;            ///< a shape variable used as an integer: its size
   bool isMutable = false;
+  bool isLoopVar = false;
   bool assigned = true;
   bool isConfig = false;
   const FnDecl *fn = nullptr;
@@ -197,12 +198,32 @@ public:
   DiagnosticEngine &diags;
 
   DiagnosticEngine::Builder error(SourceRange r, std::string msg) {
-    return diags.error(r, std::move(msg));
+    auto d = diags.error(r, std::move(msg));
+    // An error inside a model being created points back at its creation.
+    if (!creating.empty() && r.isValid() &&
+        r.file != creating.back().second.file)
+      d.note(creating.back().second,
+             "while creating '" + creating.back().first + "' here");
+    return d;
   }
+  /// Models being instantiated (name, call) - for notes and cycles.
+  std::vector<std::pair<std::string, SourceRange>> creating;
+  std::vector<const ModelDecl *> creatingDecls;
   int64_t newSymbol(const std::string &name);
+  /// A fresh batch dimension: `B`, then `B2`, `B3`, ... so that two loops'
+  /// batches read differently in messages.
+  int64_t newBatchSymbol() {
+    ++batchSymbols;
+    return newSymbol(batchSymbols == 1 ? "B"
+                                       : "B" + std::to_string(batchSymbols));
+  }
+  unsigned batchSymbols = 0;
   std::string typeStr(const Type &t) const { return type(t); }
   std::string shapeStr(const std::vector<Dim> &s) const { return shape(s); }
-  std::string quoted(const Value &v) const { return "'" + v.describe + "'"; }
+  std::string quoted(const Value &v) const {
+    return v.describe.empty() ? std::string("the value")
+                              : "'" + v.describe + "'";
+  }
 
   /// Elementwise binary arithmetic with broadcasting and dtype rules.
   Value binaryArith(BinaryOp op, const Value &l, const Value &r,
@@ -257,6 +278,15 @@ private:
   void declareBuiltins();
   void checkConfig(const ConfigDecl &c);
   void applyOverrides(const SemaOptions &options);
+  void applyOverride(Symbol &sym, const std::string &text);
+  /// Config entries are visible to the script's own declarations only, not
+  /// to imported modules (the standard library's `N` is its own).
+  Scope *outerScopeFor(SourceRange r) {
+    return r.file == mainFile ? &configScope : &globals;
+  }
+  Scope configScope;
+  FileID mainFile = 0;
+  std::vector<std::pair<std::string, std::string>> overrides;
   Symbol *declare(Scope &scope, std::deque<Symbol> &store, Symbol sym);
 
   //===--- statements ---===//
@@ -303,7 +333,7 @@ private:
                 const std::vector<bool> &required,
                 const std::vector<ArgValue> &args,
                 std::vector<const ArgValue *> &bound, SourceRange callRange,
-                SourceRange declRange);
+                SourceRange declRange, size_t implicitArgs = 0);
   Value callBuiltin(const Builtin &b, std::vector<ArgValue> args,
                     SourceRange callRange, SourceRange calleeRange);
   Value callFunction(const Callable &c, std::vector<ArgValue> args,

@@ -117,6 +117,15 @@ Value SemaImpl::binaryArith(BinaryOp op, const Value &l, const Value &r,
              "convert the tensor first: '" + tensor->describe + " as f32'");
       return Value::error(range);
     }
+    if (op == BinaryOp::Div && isIntDType(tensor->type.dtype)) {
+      error(opRange, std::string("'/' of an ") + dtypeName(tensor->type.dtype) +
+                         " tensor: nnc does not silently turn integers into "
+                         "floats")
+          .range(tensor->range)
+          .note(tensor->range,
+                "cast first, e.g. '" + tensor->describe + " as f32'");
+      return Value::error(range);
+    }
     Value v = makeTensor(cmp ? DType::Bool : tensor->type.dtype,
                          tensor->type.shape, range, "", tensor->type.device);
     return v;
@@ -147,6 +156,15 @@ Value SemaImpl::binaryArith(BinaryOp op, const Value &l, const Value &r,
     error(opRange, std::string("arithmetic '") + spelling(op) +
                        "' is not defined for bool tensors; cast with 'as f32'")
         .range(l.range);
+    return Value::error(range);
+  }
+  if (op == BinaryOp::Div && isIntDType(l.type.dtype)) {
+    error(opRange, std::string("'/' of ") + dtypeName(l.type.dtype) +
+                       " tensors: nnc does not silently turn integers into "
+                       "floats")
+        .range(l.range)
+        .range(r.range)
+        .note(l.range, "cast first, e.g. '" + l.describe + " as f32'");
     return Value::error(range);
   }
   if (!checkSameDevice(l, r, opRange))
