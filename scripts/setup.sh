@@ -15,6 +15,8 @@ PACKAGES=(
   zlib1g-dev libzstd-dev libgtest-dev libgmock-dev
   # lit runs on the system python
   python3
+  # a decimal-comma locale, for the test that number parsing ignores it
+  locales
   # real data: Fashion-MNIST (IDX, gzip) under /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
 )
@@ -26,16 +28,25 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
+ensure_locale() {
+  if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+    $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8 >/dev/null 2>&1 || true
+  fi
+}
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  ensure_locale
+  exit 0
+fi
+
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+ensure_locale
 echo "setup: done"

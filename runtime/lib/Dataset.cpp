@@ -1,0 +1,1135 @@
+//===- Dataset.cpp - In-memory datasets and batches for nnc ---------------===//
+//
+// Implements the IDX, CSV and .npy loaders, the preprocessing functions and
+// BatchLoader. The binary loaders validate the header with DataHeaders.h,
+// then read the data through zlib's gz* interface (which reads gzip and raw
+// files alike) a chunk at a time, converting each chunk to float or int64 as
+// it arrives. The CSV loader reads the file into memory and parses it with a
+// small RFC 4180 record scanner that tracks line numbers for messages;
+// numbers are parsed with std::from_chars, which ignores the C locale.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nnc/runtime/Dataset.h"
+
+#include "nnc/runtime/DataHeaders.h"
+#include "nnc/runtime/Rng.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string_view>
+#include <sys/stat.h>
+#include <system_error>
+#include <type_traits>
+#include <unistd.h>
+
+namespace nnc::rt {
+
+int64_t Dataset::featureSize() const {
+  int64_t p = 1;
+  for (int64_t d : featureShape)
+    p *= d;
+  return p;
+}
+
+int64_t Dataset::targetSize() const {
+  int64_t p = 1;
+  for (int64_t d : targetShape)
+    p *= d;
+  return p;
+}
+
+namespace {
+
+/// Runs \p body, turning a failed allocation (a corrupt or huge file) into
+/// an error when the library is built with exceptions; without them, an
+/// allocation failure aborts as usual.
+template <typename Body>
+bool catchAllocFailure(const std::string &path, std::string &error,
+                       Body &&body) {
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+  } catch (const std::length_error &) {
+  }
+  error = "'" + path + "': out of memory";
+  return false;
+#else
+  return body();
+#endif
+}
+
+/// "'path': " + message.
+std::string fileError(const std::string &path, const std::string &message) {
+  return "'" + path + "': " + message;
+}
+
+/// "'path':line: " + message.
+std::string lineError(const std::string &path, size_t line,
+                      const std::string &message) {
+  return "'" + path + "':" + std::to_string(line) + ": " + message;
+}
+
+std::string shapeString(const std::vector<int64_t> &dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+/// Product of \p dims from index \p from on; false on int64 overflow.
+bool dimsProduct(const std::vector<int64_t> &dims, size_t from,
+                 int64_t &result) {
+  int64_t p = 1;
+  for (size_t i = from; i < dims.size(); ++i)
+    if (dims[i] < 0 || __builtin_mul_overflow(p, dims[i], &p))
+      return false;
+  result = p;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Element decoding
+//===----------------------------------------------------------------------===//
+
+enum class Elem { U8, I8, Bool, I16, U16, I32, U32, I64, U64, F16, F32, F64 };
+
+/// The element type of a binary data file.
+struct ElemType {
+  Elem kind;
+  unsigned size;
+  bool bigEndian;
+  bool isFloat() const {
+    return kind == Elem::F16 || kind == Elem::F32 || kind == Elem::F64;
+  }
+};
+
+/// The unsigned bits of an element of \p size bytes.
+template <unsigned Size, bool BigEndian>
+inline uint64_t loadBits(const unsigned char *p) {
+  uint64_t v = 0;
+  for (unsigned k = 0; k < Size; ++k)
+    v |= uint64_t(p[k]) << (8 * (BigEndian ? Size - 1 - k : k));
+  return v;
+}
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t man = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (man << 13); // inf or nan
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  } else if (man == 0) {
+    bits = sign; // +-0
+  } else {
+    // Subnormal half: normalize.
+    int e = -1;
+    do {
+      ++e;
+      man <<= 1;
+    } while ((man & 0x400) == 0);
+    bits = sign | (uint32_t(112 - e) << 23) | ((man & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// Decodes \p count elements of kind K at \p src into \p dst, converting
+/// each to Out.
+template <Elem K, bool BE, typename Out>
+void decodeRun(const unsigned char *src, size_t count, Out *dst) {
+  for (size_t i = 0; i < count; ++i) {
+    if constexpr (K == Elem::U8) {
+      dst[i] = Out(src[i]);
+    } else if constexpr (K == Elem::I8) {
+      dst[i] = Out(int8_t(src[i]));
+    } else if constexpr (K == Elem::Bool) {
+      dst[i] = Out(src[i] != 0 ? 1 : 0);
+    } else if constexpr (K == Elem::I16) {
+      dst[i] = Out(int16_t(loadBits<2, BE>(src + 2 * i)));
+    } else if constexpr (K == Elem::U16) {
+      dst[i] = Out(uint16_t(loadBits<2, BE>(src + 2 * i)));
+    } else if constexpr (K == Elem::I32) {
+      dst[i] = Out(int32_t(loadBits<4, BE>(src + 4 * i)));
+    } else if constexpr (K == Elem::U32) {
+      dst[i] = Out(uint32_t(loadBits<4, BE>(src + 4 * i)));
+    } else if constexpr (K == Elem::I64) {
+      dst[i] = Out(int64_t(loadBits<8, BE>(src + 8 * i)));
+    } else if constexpr (K == Elem::U64) {
+      dst[i] = Out(loadBits<8, BE>(src + 8 * i));
+    } else if constexpr (K == Elem::F16) {
+      dst[i] = Out(halfToFloat(uint16_t(loadBits<2, BE>(src + 2 * i))));
+    } else if constexpr (K == Elem::F32) {
+      uint32_t b = uint32_t(loadBits<4, BE>(src + 4 * i));
+      float f;
+      std::memcpy(&f, &b, 4);
+      dst[i] = Out(f);
+    } else {
+      uint64_t b = loadBits<8, BE>(src + 8 * i);
+      double d;
+      std::memcpy(&d, &b, 8);
+      if constexpr (std::is_same_v<Out, float>)
+        dst[i] = float(d);
+      else // floats are never decoded as labels; keep the cast defined
+        dst[i] = std::isfinite(d) && std::fabs(d) < 9.2e18 ? Out(d) : Out(0);
+    }
+  }
+}
+
+template <bool BE, typename Out>
+void decodeKind(const ElemType &t, const unsigned char *src, size_t count,
+                Out *dst) {
+  switch (t.kind) {
+  case Elem::U8:
+    return decodeRun<Elem::U8, BE>(src, count, dst);
+  case Elem::I8:
+    return decodeRun<Elem::I8, BE>(src, count, dst);
+  case Elem::Bool:
+    return decodeRun<Elem::Bool, BE>(src, count, dst);
+  case Elem::I16:
+    return decodeRun<Elem::I16, BE>(src, count, dst);
+  case Elem::U16:
+    return decodeRun<Elem::U16, BE>(src, count, dst);
+  case Elem::I32:
+    return decodeRun<Elem::I32, BE>(src, count, dst);
+  case Elem::U32:
+    return decodeRun<Elem::U32, BE>(src, count, dst);
+  case Elem::I64:
+    return decodeRun<Elem::I64, BE>(src, count, dst);
+  case Elem::U64:
+    return decodeRun<Elem::U64, BE>(src, count, dst);
+  case Elem::F16:
+    return decodeRun<Elem::F16, BE>(src, count, dst);
+  case Elem::F32:
+    return decodeRun<Elem::F32, BE>(src, count, dst);
+  case Elem::F64:
+    return decodeRun<Elem::F64, BE>(src, count, dst);
+  }
+}
+
+template <typename Out>
+void decode(const ElemType &t, const unsigned char *src, size_t count,
+            Out *dst) {
+  if (t.bigEndian)
+    decodeKind<true>(t, src, count, dst);
+  else
+    decodeKind<false>(t, src, count, dst);
+}
+
+bool idxElemType(uint8_t code, ElemType &t) {
+  switch (code) {
+  case 0x08:
+    t = {Elem::U8, 1, true};
+    return true;
+  case 0x09:
+    t = {Elem::I8, 1, true};
+    return true;
+  case 0x0B:
+    t = {Elem::I16, 2, true};
+    return true;
+  case 0x0C:
+    t = {Elem::I32, 4, true};
+    return true;
+  case 0x0D:
+    t = {Elem::F32, 4, true};
+    return true;
+  case 0x0E:
+    t = {Elem::F64, 8, true};
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool npyElemType(const std::string &descr, ElemType &t) {
+  const char *name = npyDTypeName(descr);
+  if (!name)
+    return false;
+  static const struct {
+    const char *name;
+    Elem kind;
+    unsigned size;
+  } table[] = {
+      {"f16", Elem::F16, 2}, {"f32", Elem::F32, 4}, {"f64", Elem::F64, 8},
+      {"i8", Elem::I8, 1},   {"i16", Elem::I16, 2}, {"i32", Elem::I32, 4},
+      {"i64", Elem::I64, 8}, {"u8", Elem::U8, 1},   {"u16", Elem::U16, 2},
+      {"u32", Elem::U32, 4}, {"u64", Elem::U64, 8}, {"bool", Elem::Bool, 1}};
+  for (const auto &e : table)
+    if (std::strcmp(e.name, name) == 0) {
+      t = {e.kind, e.size, false};
+      return true;
+    }
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// Reading element data
+//===----------------------------------------------------------------------===//
+
+/// Where decoded elements go: exactly one of the two is set.
+struct ElemSink {
+  std::vector<float> *floats = nullptr;
+  std::vector<int64_t> *ints = nullptr;
+};
+
+/// Closes a gzFile on scope exit.
+struct GzCloser {
+  gzFile f = nullptr;
+  ~GzCloser() {
+    if (f)
+      gzclose(f);
+  }
+};
+
+/// Reads \p samples samples of \p perSample elements of type \p t that start
+/// at (decompressed) byte \p dataOffset of \p path, which may be raw or
+/// gzip-compressed, into \p sink.
+bool readElements(const std::string &path, uint64_t dataOffset,
+                  const ElemType &t, int64_t samples, int64_t perSample,
+                  ElemSink sink, std::string &error) {
+  int64_t count = 0, totalBytes = 0;
+  if (__builtin_mul_overflow(samples, perSample, &count) ||
+      __builtin_mul_overflow(count, int64_t(t.size), &totalBytes)) {
+    error = fileError(path, "data size overflows a 64-bit byte count");
+    return false;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  uint64_t fileSize = 0;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    fileSize = uint64_t(st.st_size);
+  GzCloser gz;
+  gz.f = gzdopen(fd, "rb");
+  if (!gz.f) {
+    ::close(fd);
+    error = fileError(path, "cannot initialize zlib");
+    return false;
+  }
+  gzbuffer(gz.f, 1u << 18);
+
+  std::vector<unsigned char> buf(size_t(1) << 20);
+  // Skip the header.
+  uint64_t skip = dataOffset, offset = 0;
+  while (skip > 0) {
+    unsigned want = unsigned(std::min<uint64_t>(skip, buf.size()));
+    int got = gzread(gz.f, buf.data(), want);
+    if (got <= 0)
+      break;
+    skip -= unsigned(got);
+    offset += unsigned(got);
+  }
+
+  // Reserve the whole output when the file can plausibly hold it (deflate
+  // expands at most about 1032:1), so that a corrupt header declaring
+  // terabytes in a small file fails on its data, not on memory.
+  auto reserve = [&](auto *vec) {
+    if (!vec)
+      return;
+    vec->clear();
+    if (fileSize != 0 && uint64_t(totalBytes) / 1032 <= fileSize)
+      vec->reserve(size_t(count));
+  };
+  reserve(sink.floats);
+  reserve(sink.ints);
+
+  const size_t chunkElems = buf.size() / t.size;
+  int64_t done = 0;
+  bool failed = skip > 0;
+  while (!failed && done < count) {
+    size_t want = size_t(std::min<int64_t>(count - done, int64_t(chunkElems)));
+    int got = gzread(gz.f, buf.data(), unsigned(want * t.size));
+    if (got < 0) {
+      failed = true;
+      break;
+    }
+    size_t elems = size_t(got) / t.size;
+    if (sink.floats) {
+      size_t old = sink.floats->size();
+      sink.floats->resize(old + elems);
+      decode(t, buf.data(), elems, sink.floats->data() + old);
+    } else {
+      size_t old = sink.ints->size();
+      sink.ints->resize(old + elems);
+      decode(t, buf.data(), elems, sink.ints->data() + old);
+    }
+    done += int64_t(elems);
+    offset += unsigned(got);
+    if (size_t(got) < want * t.size)
+      failed = true;
+  }
+  // zlib may flag a truncated or corrupt stream while it still returns
+  // good data (it reads ahead), so the loop above runs until the data
+  // actually stops, and only then is the flag consulted.
+  bool inTrailer = false;
+  if (!failed) {
+    // Read one byte past the data, so that zlib checks the gzip trailer
+    // (the CRC and length of the data); bytes after the data are ignored.
+    unsigned char probe;
+    int errnum = Z_OK;
+    if (gzread(gz.f, &probe, 1) >= 0 &&
+        (gzerror(gz.f, &errnum), errnum == Z_OK))
+      return true;
+    failed = inTrailer = true;
+  }
+
+  int64_t sample = perSample > 0 ? done / perSample : 0;
+  std::string where =
+      "sample " + std::to_string(sample) + " of " + std::to_string(samples);
+  if (skip > 0)
+    where = "the header";
+  if (inTrailer)
+    where = "the gzip trailer, after the last sample";
+  int errnum = Z_OK;
+  const char *msg = gzerror(gz.f, &errnum);
+  // zlib prefixes its messages with the file's name, "<fd:N>" here.
+  std::string zmsg = msg && *msg ? msg : "invalid data";
+  if (zmsg.compare(0, 4, "<fd:") == 0 && zmsg.find(": ") != std::string::npos)
+    zmsg = zmsg.substr(zmsg.find(": ") + 2);
+  if (errnum == Z_ERRNO) {
+    error = "cannot read '" + path + "': " + std::strerror(errno);
+  } else if (errnum == Z_BUF_ERROR) {
+    // gzread hands out everything before the cut, so `where` is exact.
+    error = fileError(path, "truncated gzip stream: the data ends in " + where +
+                                " (after " + std::to_string(offset) +
+                                " decompressed bytes)");
+  } else if (errnum == Z_DATA_ERROR &&
+             zmsg.find("check") != std::string::npos) {
+    error = fileError(path, "corrupt gzip stream: " + zmsg +
+                                " (the data does not match the CRC or length "
+                                "in the gzip trailer)");
+  } else if (errnum != Z_OK) {
+    // zlib reads ahead, so the damage may lie somewhat after `where`.
+    error = fileError(path, "corrupt gzip stream: " + zmsg + " (detected in " +
+                                where + ", after " + std::to_string(offset) +
+                                " decompressed bytes)");
+  } else {
+    error = fileError(
+        path, "truncated data: " + where +
+                  " is incomplete (the data ends at byte "
+                  "offset " +
+                  std::to_string(offset) + ", but the header declares " +
+                  std::to_string(uint64_t(dataOffset) + uint64_t(totalBytes)) +
+                  " bytes)");
+  }
+  return false;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// IDX
+//===----------------------------------------------------------------------===//
+
+static bool loadIdxImpl(const std::string &imagesPath,
+                        const std::string &labelsPath, Dataset &out,
+                        std::string &error) {
+  out = Dataset();
+  IdxHeader ih, lh;
+  if (!readIdxHeader(imagesPath, ih, error) ||
+      !readIdxHeader(labelsPath, lh, error))
+    return false;
+  ElemType it, lt;
+  if (!idxElemType(ih.typeCode, it) || !idxElemType(lh.typeCode, lt)) {
+    error = fileError(imagesPath, "unknown IDX type code");
+    return false;
+  }
+  int64_t n = ih.dims[0];
+  if (lh.dims[0] != n) {
+    error = fileError(labelsPath, "has " + std::to_string(lh.dims[0]) +
+                                      " labels, but '" + imagesPath + "' has " +
+                                      std::to_string(n) + " samples");
+    return false;
+  }
+  Dataset d;
+  d.n = n;
+  d.featureShape.assign(ih.dims.begin() + 1, ih.dims.end());
+  d.targetShape.assign(lh.dims.begin() + 1, lh.dims.end());
+  d.intTargets = !lt.isFloat();
+  int64_t fs = 0, ts = 0;
+  if (!dimsProduct(ih.dims, 1, fs) || !dimsProduct(lh.dims, 1, ts)) {
+    error = fileError(imagesPath, "dimensions overflow a 64-bit size");
+    return false;
+  }
+  ElemSink labels;
+  if (d.intTargets)
+    labels.ints = &d.labels;
+  else
+    labels.floats = &d.targets;
+  if (!readElements(labelsPath, lh.headerBytes, lt, n, ts, labels, error))
+    return false;
+  ElemSink images;
+  images.floats = &d.features;
+  if (!readElements(imagesPath, ih.headerBytes, it, n, fs, images, error))
+    return false;
+  out = std::move(d);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// NumPy .npy
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+bool npyArray(const std::string &path, NpyHeader &h, ElemType &t,
+              std::string &error) {
+  if (!readNpyHeader(path, h, error))
+    return false;
+  if (!npyElemType(h.descr, t)) {
+    error = fileError(path, "unsupported element type '" + h.descr +
+                                "' (expected a little-endian bool, integer "
+                                "or float type such as '<f4')");
+    return false;
+  }
+  if (h.fortranOrder) {
+    error = fileError(path, "Fortran-order arrays are not supported (save "
+                            "the array with numpy.ascontiguousarray)");
+    return false;
+  }
+  if (h.shape.empty()) {
+    error = fileError(path, "0-d array: a dataset array needs a first "
+                            "dimension for the samples");
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+static bool loadNpyImpl(const std::string &inputsPath,
+                        const std::string &targetsPath, Dataset &out,
+                        std::string &error) {
+  out = Dataset();
+  NpyHeader ih, th;
+  ElemType it, tt;
+  if (!npyArray(inputsPath, ih, it, error) ||
+      !npyArray(targetsPath, th, tt, error))
+    return false;
+  int64_t n = ih.shape[0];
+  if (th.shape[0] != n) {
+    error = fileError(targetsPath, "has " + std::to_string(th.shape[0]) +
+                                       " samples, but '" + inputsPath +
+                                       "' has " + std::to_string(n));
+    return false;
+  }
+  Dataset d;
+  d.n = n;
+  d.featureShape.assign(ih.shape.begin() + 1, ih.shape.end());
+  d.targetShape.assign(th.shape.begin() + 1, th.shape.end());
+  d.intTargets = !tt.isFloat();
+  int64_t fs = 0, ts = 0;
+  if (!dimsProduct(ih.shape, 1, fs) || !dimsProduct(th.shape, 1, ts)) {
+    error = fileError(inputsPath, "shape overflows a 64-bit size");
+    return false;
+  }
+  ElemSink features;
+  features.floats = &d.features;
+  if (!readElements(inputsPath, ih.dataOffset, it, n, fs, features, error))
+    return false;
+  ElemSink targets;
+  if (d.intTargets)
+    targets.ints = &d.labels;
+  else
+    targets.floats = &d.targets;
+  if (!readElements(targetsPath, th.dataOffset, tt, n, ts, targets, error))
+    return false;
+  out = std::move(d);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// CSV
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// One field of a CSV record: its text with quoting removed.
+struct CsvField {
+  std::string text;
+  size_t line = 0;
+};
+
+/// Scans the records of a CSV text held in memory.
+class CsvScanner {
+public:
+  CsvScanner(const std::string &text, const std::string &path)
+      : s(text), path(path) {
+    if (s.compare(0, 3, "\xEF\xBB\xBF") == 0)
+      i = 3;
+  }
+
+  /// Reads the next non-empty record into \p fields; false in \p got at the
+  /// end of the text. \p colName names column k for messages.
+  template <typename ColName>
+  bool next(std::vector<CsvField> &fields, size_t &recordLine, bool &got,
+            const ColName &colName, std::string &error) {
+    fields.clear();
+    got = false;
+    // Skip empty lines.
+    while (i < s.size() && (s[i] == '\n' || s[i] == '\r'))
+      lineBreak();
+    if (i >= s.size())
+      return true;
+    got = true;
+    recordLine = line;
+    while (true) {
+      CsvField f;
+      f.line = line;
+      size_t k = fields.size();
+      size_t p = i;
+      while (p < s.size() && (s[p] == ' ' || s[p] == '\t'))
+        ++p;
+      if (p < s.size() && s[p] == '"') {
+        i = p + 1;
+        bool closed = false;
+        while (i < s.size()) {
+          char c = s[i];
+          if (c == '"') {
+            if (i + 1 < s.size() && s[i + 1] == '"') {
+              f.text += '"';
+              i += 2;
+              continue;
+            }
+            ++i;
+            closed = true;
+            break;
+          }
+          if (c == '\n' || c == '\r') {
+            f.text += '\n';
+            lineBreak();
+            continue;
+          }
+          f.text += c;
+          ++i;
+        }
+        if (!closed) {
+          error = lineError(path, f.line,
+                            colName(k) + ": unterminated quoted field");
+          return false;
+        }
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+          ++i;
+        if (i < s.size() && s[i] != ',' && s[i] != '\n' && s[i] != '\r') {
+          error =
+              lineError(path, line,
+                        colName(k) + ": unexpected '" + std::string(1, s[i]) +
+                            "' after the closing quote");
+          return false;
+        }
+      } else {
+        while (i < s.size() && s[i] != ',' && s[i] != '\n' && s[i] != '\r')
+          f.text += s[i++];
+      }
+      fields.push_back(std::move(f));
+      if (i < s.size() && s[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < s.size())
+        lineBreak();
+      return true;
+    }
+  }
+
+private:
+  /// Consumes the line break at s[i]: \n, \r\n or \r.
+  void lineBreak() {
+    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')
+      ++i;
+    ++i;
+    ++line;
+  }
+
+  const std::string &s;
+  const std::string &path;
+  size_t i = 0;
+  size_t line = 1;
+};
+
+enum class NumStatus { Ok, Empty, NotNumber, NotFinite, OutOfRange };
+
+/// Parses a decimal number as in the "C" locale; blanks around it and one
+/// leading '+' are allowed.
+NumStatus parseNumber(std::string_view text, double &value) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  if (text.empty())
+    return NumStatus::Empty;
+  if (text.front() == '+') {
+    text.remove_prefix(1);
+    if (text.empty() || text.front() == '-' || text.front() == '+')
+      return NumStatus::NotNumber;
+  }
+  const char *end = text.data() + text.size();
+  auto r = std::from_chars(text.data(), end, value, std::chars_format::general);
+  if (r.ec == std::errc::invalid_argument || r.ptr != end)
+    return NumStatus::NotNumber;
+  if (r.ec == std::errc::result_out_of_range)
+    return NumStatus::OutOfRange;
+  if (!std::isfinite(value))
+    return NumStatus::NotFinite;
+  return NumStatus::Ok;
+}
+
+/// A field's text for a message: at most 40 bytes, control characters
+/// shown as '?'.
+std::string showField(const std::string &text) {
+  std::string t = text.substr(0, 40);
+  for (char &c : t)
+    if (uint8_t(c) < 0x20 || c == 0x7f)
+      c = '?';
+  return "'" + t + (text.size() > 40 ? "...'" : "'");
+}
+
+/// Resolves a CsvColumn against the header; -1 with \p error set on
+/// failure.
+int resolveColumn(const std::string &path, const CsvHeader &h,
+                  const CsvColumn &c, const char *role, std::string &error) {
+  if (c.index >= 0) {
+    if (size_t(c.index) >= h.columns.size()) {
+      error = fileError(
+          path, std::string(role) + " column index " + std::to_string(c.index) +
+                    " is out of range: the header has " +
+                    std::to_string(h.columns.size()) + " columns");
+      return -1;
+    }
+    return c.index;
+  }
+  if (c.index != -1) {
+    error = fileError(path, std::string(role) + " column index " +
+                                std::to_string(c.index) + " is negative");
+    return -1;
+  }
+  int k = findCsvColumn(h, c.name);
+  if (k >= 0)
+    return k;
+  std::string names;
+  for (size_t j = 0; j < h.columns.size() && j < 10; ++j)
+    names += (j ? ", '" : "'") + h.columns[j] + "'";
+  if (h.columns.size() > 10)
+    names += ", ...";
+  error =
+      fileError(path, "line 1: no " + std::string(role) + " column named '" +
+                          c.name + "' (the columns are " + names + ")");
+  return -1;
+}
+
+} // namespace
+
+static bool loadCsvImpl(const std::string &path, const CsvColumn &target,
+                        const std::vector<CsvColumn> &features, bool intTarget,
+                        Dataset &out, std::string &error) {
+  out = Dataset();
+  CsvHeader header;
+  if (!readCsvHeader(path, header, error))
+    return false;
+  const size_t ncols = header.columns.size();
+
+  int targetCol = resolveColumn(path, header, target, "target", error);
+  if (targetCol < 0)
+    return false;
+  std::vector<int> featureCols;
+  if (features.empty()) {
+    for (size_t k = 0; k < ncols; ++k)
+      if (int(k) != targetCol)
+        featureCols.push_back(int(k));
+  } else {
+    for (const CsvColumn &c : features) {
+      int k = resolveColumn(path, header, c, "feature", error);
+      if (k < 0)
+        return false;
+      featureCols.push_back(k);
+    }
+  }
+  auto colName = [&](size_t k) {
+    if (k >= ncols)
+      return "field " + std::to_string(k + 1) + " (past the last column)";
+    if (!header.columns[k].empty())
+      return "column '" + header.columns[k] + "'";
+    return "column " + std::to_string(k) + " (unnamed)";
+  };
+  for (size_t a = 0; a < featureCols.size(); ++a) {
+    if (featureCols[a] == targetCol) {
+      error = fileError(path, colName(size_t(targetCol)) +
+                                  " is both the target and a feature");
+      return false;
+    }
+    for (size_t b = 0; b < a; ++b)
+      if (featureCols[b] == featureCols[a]) {
+        error = fileError(path, colName(size_t(featureCols[a])) +
+                                    " is listed twice as a feature");
+        return false;
+      }
+  }
+  if (featureCols.empty()) {
+    error = fileError(path, "no feature columns: the file has only the "
+                            "target column");
+    return false;
+  }
+
+  // Read the whole file.
+  std::string text;
+  {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = "cannot open '" + path + "': " + std::strerror(errno);
+      return false;
+    }
+    char buf[1 << 16];
+    while (true) {
+      ssize_t got = ::read(fd, buf, sizeof(buf));
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0) {
+        error = "cannot read '" + path + "': " + std::strerror(errno);
+        ::close(fd);
+        return false;
+      }
+      if (got == 0)
+        break;
+      text.append(buf, size_t(got));
+    }
+    ::close(fd);
+  }
+  if (const void *nul = std::memchr(text.data(), '\0', text.size())) {
+    size_t at = size_t(static_cast<const char *>(nul) - text.data());
+    size_t line = 1 + size_t(std::count(text.begin(), text.begin() + at, '\n'));
+    error = lineError(path, line,
+                      "unexpected NUL byte at byte offset " +
+                          std::to_string(at) + " (is this a binary file?)");
+    return false;
+  }
+
+  Dataset d;
+  d.featureShape = {int64_t(featureCols.size())};
+  d.intTargets = intTarget;
+  CsvScanner scan(text, path);
+  std::vector<CsvField> fields;
+  size_t line = 0;
+  bool got = false;
+  // The header record (already validated by readCsvHeader).
+  if (!scan.next(fields, line, got, colName, error))
+    return false;
+  while (true) {
+    if (!scan.next(fields, line, got, colName, error))
+      return false;
+    if (!got)
+      break;
+    if (fields.size() != ncols) {
+      error = lineError(path, line,
+                        "row has " + std::to_string(fields.size()) +
+                            (fields.size() == 1 ? " field" : " fields") +
+                            ", but the header has " + std::to_string(ncols) +
+                            " columns");
+      return false;
+    }
+    auto number = [&](int k, double &v, bool asFloat) {
+      const CsvField &f = fields[size_t(k)];
+      NumStatus st = parseNumber(f.text, v);
+      if (st == NumStatus::Ok && asFloat &&
+          std::fabs(v) > double(std::numeric_limits<float>::max()))
+        st = NumStatus::OutOfRange;
+      switch (st) {
+      case NumStatus::Ok:
+        return true;
+      case NumStatus::Empty:
+        error = lineError(path, f.line,
+                          colName(size_t(k)) + ": empty field (missing "
+                                               "value)");
+        return false;
+      case NumStatus::NotNumber:
+        error = lineError(path, f.line,
+                          colName(size_t(k)) +
+                              ": not a number: " + showField(f.text));
+        return false;
+      case NumStatus::NotFinite:
+        error = lineError(path, f.line,
+                          colName(size_t(k)) +
+                              ": not a finite number: " + showField(f.text) +
+                              " (NaN and infinity are not allowed in data)");
+        return false;
+      case NumStatus::OutOfRange:
+        error = lineError(path, f.line,
+                          colName(size_t(k)) + ": number out of the range " +
+                              (asFloat ? "of float32" : "of double") + ": " +
+                              showField(f.text));
+        return false;
+      }
+      return false;
+    };
+    for (int k : featureCols) {
+      double v;
+      if (!number(k, v, true))
+        return false;
+      d.features.push_back(float(v));
+    }
+    double v;
+    if (!number(targetCol, v, !intTarget))
+      return false;
+    if (intTarget) {
+      if (v < 0 || v != std::floor(v) || v >= 9007199254740992.0) {
+        error = lineError(path, fields[size_t(targetCol)].line,
+                          colName(size_t(targetCol)) +
+                              ": class label must be an integer >= 0, "
+                              "found " +
+                              showField(fields[size_t(targetCol)].text));
+        return false;
+      }
+      d.labels.push_back(int64_t(v));
+    } else {
+      d.targets.push_back(float(v));
+    }
+    ++d.n;
+  }
+  if (d.n == 0) {
+    error = fileError(path, "no data rows after the header");
+    return false;
+  }
+  out = std::move(d);
+  return true;
+}
+
+bool loadIdx(const std::string &imagesPath, const std::string &labelsPath,
+             Dataset &out, std::string &error) {
+  return catchAllocFailure(imagesPath, error, [&] {
+    if (loadIdxImpl(imagesPath, labelsPath, out, error))
+      return true;
+    out = Dataset();
+    return false;
+  });
+}
+
+bool loadNpy(const std::string &inputsPath, const std::string &targetsPath,
+             Dataset &out, std::string &error) {
+  return catchAllocFailure(inputsPath, error, [&] {
+    if (loadNpyImpl(inputsPath, targetsPath, out, error))
+      return true;
+    out = Dataset();
+    return false;
+  });
+}
+
+bool loadCsv(const std::string &path, const CsvColumn &target,
+             const std::vector<CsvColumn> &features, bool intTarget,
+             Dataset &out, std::string &error) {
+  return catchAllocFailure(path, error, [&] {
+    if (loadCsvImpl(path, target, features, intTarget, out, error))
+      return true;
+    out = Dataset();
+    return false;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Preprocessing
+//===----------------------------------------------------------------------===//
+
+void scale(Dataset &data, float mul, float add) {
+  for (float &x : data.features)
+    x = x * mul + add;
+}
+
+FeatureStats computeFeatureStats(const Dataset &data) {
+  size_t fs = size_t(std::max<int64_t>(data.featureSize(), 0));
+  size_t n = fs ? std::min(size_t(std::max<int64_t>(data.n, 0)),
+                           data.features.size() / fs)
+                : 0;
+  FeatureStats st;
+  st.mean.assign(fs, 0.0f);
+  st.stddev.assign(fs, 1.0f);
+  if (n == 0)
+    return st;
+  std::vector<double> sum(fs, 0.0), sq(fs, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    const float *row = data.features.data() + i * fs;
+    for (size_t j = 0; j < fs; ++j)
+      sum[j] += row[j];
+  }
+  for (size_t j = 0; j < fs; ++j)
+    sum[j] /= double(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float *row = data.features.data() + i * fs;
+    for (size_t j = 0; j < fs; ++j) {
+      double dev = row[j] - sum[j];
+      sq[j] += dev * dev;
+    }
+  }
+  for (size_t j = 0; j < fs; ++j) {
+    st.mean[j] = float(sum[j]);
+    st.stddev[j] = float(std::sqrt(sq[j] / double(n)));
+  }
+  return st;
+}
+
+bool standardize(Dataset &data, const Dataset &statsFrom, std::string &error) {
+  if (data.featureShape != statsFrom.featureShape) {
+    error = "cannot standardize features of shape " +
+            shapeString(data.featureShape) +
+            " with the statistics of features of shape " +
+            shapeString(statsFrom.featureShape);
+    return false;
+  }
+  if (statsFrom.n <= 0) {
+    error = "cannot standardize with the statistics of a dataset with no "
+            "samples";
+    return false;
+  }
+  FeatureStats st = computeFeatureStats(statsFrom);
+  size_t fs = st.mean.size();
+  if (fs == 0)
+    return true;
+  for (size_t i = 0; i + fs <= data.features.size(); i += fs)
+    for (size_t j = 0; j < fs; ++j) {
+      float sd = st.stddev[j] != 0.0f ? st.stddev[j] : 1.0f;
+      data.features[i + j] = (data.features[i + j] - st.mean[j]) / sd;
+    }
+  return true;
+}
+
+void split(const Dataset &data, double fraction, Dataset &first,
+           Dataset &second) {
+  int64_t n = std::max<int64_t>(data.n, 0);
+  if (!(fraction > 0))
+    fraction = 0;
+  if (fraction > 1)
+    fraction = 1;
+  double x = double(n) * fraction;
+  double k = std::floor(x);
+  if (std::ceil(x) - x < 1e-9 * std::max(1.0, x))
+    k = std::ceil(x);
+  int64_t cut = std::min<int64_t>(n, int64_t(k));
+
+  auto part = [&](int64_t from, int64_t to) {
+    Dataset d;
+    d.n = to - from;
+    d.featureShape = data.featureShape;
+    d.targetShape = data.targetShape;
+    d.intTargets = data.intTargets;
+    auto slice = [&](const auto &src, auto &dst, int64_t per) {
+      size_t b = size_t(std::max<int64_t>(per, 0)) * size_t(from);
+      size_t e = size_t(std::max<int64_t>(per, 0)) * size_t(to);
+      b = std::min(b, src.size());
+      e = std::min(e, src.size());
+      dst.assign(src.begin() + b, src.begin() + e);
+    };
+    slice(data.features, d.features, data.featureSize());
+    if (data.intTargets)
+      slice(data.labels, d.labels, data.targetSize());
+    else
+      slice(data.targets, d.targets, data.targetSize());
+    return d;
+  };
+  Dataset a = part(0, cut);
+  Dataset b = part(cut, n);
+  first = std::move(a);
+  second = std::move(b);
+}
+
+//===----------------------------------------------------------------------===//
+// BatchLoader
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The number of samples \p d actually holds: n, or fewer if its vectors
+/// are shorter.
+int64_t heldSamples(const Dataset &d) {
+  int64_t n = std::max<int64_t>(d.n, 0);
+  int64_t fs = d.featureSize(), ts = d.targetSize();
+  if (fs > 0)
+    n = std::min(n, int64_t(d.features.size()) / fs);
+  if (ts > 0)
+    n = std::min(n, int64_t(d.intTargets ? d.labels.size() : d.targets.size()) /
+                        ts);
+  return n;
+}
+
+} // namespace
+
+BatchLoader::BatchLoader(const Dataset &data, int64_t batch, bool shuffle,
+                         bool dropLast, uint64_t seed)
+    : data(&data), batchSize(batch), shuffle(shuffle), dropLast(dropLast),
+      seed(seed) {
+  startEpoch(0);
+}
+
+void BatchLoader::startEpoch(int64_t epoch) {
+  currentEpoch = epoch;
+  pos = 0;
+  if (shuffle)
+    randomPermutation(perm, heldSamples(*data), seed, shuffleStream(epoch));
+  else
+    perm.clear();
+}
+
+int64_t BatchLoader::numBatches() const {
+  if (batchSize < 1)
+    return 0;
+  int64_t n = heldSamples(*data);
+  return n / batchSize + (!dropLast && n % batchSize ? 1 : 0);
+}
+
+void BatchLoader::seek(int64_t batchIndex) {
+  int64_t k = std::clamp<int64_t>(batchIndex, 0, numBatches());
+  pos = batchSize > 0 ? std::min(k * batchSize, heldSamples(*data)) : 0;
+}
+
+bool BatchLoader::next(float *x, int64_t *labelsOrNull, float *targetsOrNull,
+                       int64_t &rows) {
+  rows = 0;
+  if (batchSize < 1)
+    return false;
+  int64_t n = heldSamples(*data);
+  if (shuffle && int64_t(perm.size()) != n)
+    return false; // the dataset changed size since startEpoch
+  int64_t left = n - pos;
+  if (left <= 0 || (dropLast && left < batchSize))
+    return false;
+  int64_t take = std::min(left, batchSize);
+  const size_t fs = size_t(std::max<int64_t>(data->featureSize(), 0));
+  const size_t ts = size_t(std::max<int64_t>(data->targetSize(), 0));
+  for (int64_t r = 0; r < take; ++r) {
+    size_t s = size_t(shuffle ? perm[size_t(pos + r)] : pos + r);
+    if (x && fs)
+      std::memcpy(x + size_t(r) * fs, data->features.data() + s * fs,
+                  fs * sizeof(float));
+    if (!ts)
+      continue;
+    if (data->intTargets) {
+      const int64_t *src = data->labels.data() + s * ts;
+      if (labelsOrNull)
+        std::memcpy(labelsOrNull + size_t(r) * ts, src, ts * sizeof(int64_t));
+      if (targetsOrNull)
+        for (size_t j = 0; j < ts; ++j)
+          targetsOrNull[size_t(r) * ts + j] = float(src[j]);
+    } else if (targetsOrNull) {
+      std::memcpy(targetsOrNull + size_t(r) * ts, data->targets.data() + s * ts,
+                  ts * sizeof(float));
+    }
+  }
+  pos += take;
+  rows = take;
+  return true;
+}
+
+} // namespace nnc::rt
