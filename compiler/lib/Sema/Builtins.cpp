@@ -44,13 +44,6 @@ Device deviceArg(SemaImpl &S, const Value *v) {
   return v ? S.resolveDevice(*v) : Device::Default;
 }
 
-bool noneErr(const Args &a) {
-  for (const Value *v : a)
-    if (v && v->isError())
-      return false;
-  return true;
-}
-
 //===--- creation ---===//
 
 Value creation(SemaImpl &S, const Args &a, SourceRange r, size_t shapeIdx,
@@ -111,7 +104,6 @@ Value unaryMath(SemaImpl &S, const Args &a, SourceRange r, const char *name,
            SourceRange) { return unaryMath(S, a, r, NAME, FN, INTOK); }        \
   }
 
-double dsigmoidHost(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double dsign(double x) { return x > 0 ? 1 : x < 0 ? -1 : 0; }
 double drsqrt(double x) { return 1.0 / std::sqrt(x); }
 
@@ -823,6 +815,15 @@ Value dataSource(const char *kind, SemaImpl &S, const Args &a, SourceRange r) {
   return S.datasetSource(kind, a, r);
 }
 
+/// A builtin's rule; arguments that are already errors never reach it
+/// (callBuiltin stops first).
+#define RULE(EXPR)                                                             \
+  [](SemaImpl &S, const Args &a, const All &, SourceRange r,                   \
+     SourceRange c) -> Value {                                                 \
+    (void)S, (void)a, (void)r, (void)c;                                        \
+    return EXPR;                                                               \
+  }
+
 } // namespace
 
 const std::vector<Builtin> &nnc::builtinTable() {
@@ -841,27 +842,19 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        false,
        "a tensor of zeros",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? creation(S, a, r, 0, a[1], a[2], DType::F32)
-                           : err(r);
-       }},
+       RULE(creation(S, a, r, 0, a[1], a[2], DType::F32))},
       {"ones",
        {{"shape"}, {"dtype", false}, {"device", false}},
        false,
        false,
        "a tensor of ones",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? creation(S, a, r, 0, a[1], a[2], DType::F32)
-                           : err(r);
-       }},
+       RULE(creation(S, a, r, 0, a[1], a[2], DType::F32))},
       {"full",
        {{"shape"}, {"value"}, {"dtype", false}, {"device", false}},
        false,
        false,
        "a tensor filled with one value",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a))
-           return err(r);
          if (!a[1]->type.isHostNumber() &&
              a[1]->type.kind != Type::Kind::Bool) {
            S.error(a[1]->range, "the fill value must be a number");
@@ -877,27 +870,19 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        false,
        "uniform random numbers in [0, 1)",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? creation(S, a, r, 0, nullptr, a[1], DType::F32)
-                           : err(r);
-       }},
+       RULE(creation(S, a, r, 0, nullptr, a[1], DType::F32))},
       {"randn",
        {{"shape"}, {"device", false}},
        false,
        false,
        "standard normal random numbers",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? creation(S, a, r, 0, nullptr, a[1], DType::F32)
-                           : err(r);
-       }},
+       RULE(creation(S, a, r, 0, nullptr, a[1], DType::F32))},
       {"uniform",
        {{"shape"}, {"low"}, {"high"}, {"device", false}},
        false,
        false,
        "uniform random numbers in [low, high)",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a))
-           return err(r);
          auto lo = S.expectConstNumber(*a[1], "'low'");
          auto hi = S.expectConstNumber(*a[2], "'high'");
          if (!a[1]->type.isHostNumber() || !a[2]->type.isHostNumber())
@@ -914,8 +899,6 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        "normal random numbers",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a))
-           return err(r);
          if (a[2]) {
            auto sd = S.expectConstNumber(*a[2], "'std'");
            if (sd && *sd < 0) {
@@ -931,8 +914,6 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        "0, 1, ..., n-1",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a))
-           return err(r);
          auto n = S.expectShape(*a[0], "the length");
          auto dt = dtypeArg(S, a[1], DType::I64);
          if (!n || !dt || n->size() != 1)
@@ -950,16 +931,14 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        false,
        "a tensor from a (nested) list of numbers",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? tensorRule(S, a, r) : err(r);
-       }},
+       RULE(tensorRule(S, a, r))},
       {"zeros_like",
        {{"x"}, {"dtype", false}},
        false,
        true,
        "zeros with the shape of x",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a) || !S.expectTensor(*a[0], "the argument"))
+         if (!S.expectTensor(*a[0], "the argument"))
            return err(r);
          auto dt = dtypeArg(S, a[1], a[0]->type.dtype);
          if (!dt)
@@ -972,7 +951,7 @@ const std::vector<Builtin> &nnc::builtinTable() {
        true,
        "ones with the shape of x",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a) || !S.expectTensor(*a[0], "the argument"))
+         if (!S.expectTensor(*a[0], "the argument"))
            return err(r);
          auto dt = dtypeArg(S, a[1], a[0]->type.dtype);
          if (!dt)
@@ -985,7 +964,7 @@ const std::vector<Builtin> &nnc::builtinTable() {
        true,
        "normal random numbers with the shape of x",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a) || !S.expectFloatTensor(*a[0], "the argument"))
+         if (!S.expectFloatTensor(*a[0], "the argument"))
            return err(r);
          return like(S, *a[0], r);
        }},
@@ -1011,9 +990,7 @@ const std::vector<Builtin> &nnc::builtinTable() {
        "elementwise maximum",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r,
           SourceRange c) {
-         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Add,
-                                          "maximum", c)
-                           : err(r);
+         return elementwise2(S, *a[0], *a[1], r, BinaryOp::Add, "maximum", c);
        }},
       {"minimum",
        {{"a"}, {"b"}},
@@ -1022,37 +999,26 @@ const std::vector<Builtin> &nnc::builtinTable() {
        "elementwise minimum",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r,
           SourceRange c) {
-         return noneErr(a) ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Add,
-                                          "minimum", c)
-                           : err(r);
+         return elementwise2(S, *a[0], *a[1], r, BinaryOp::Add, "minimum", c);
        }},
       {"pow",
        {{"x"}, {"exponent"}},
        false,
        true,
        "elementwise power",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r,
-          SourceRange c) {
-         return noneErr(a)
-                    ? elementwise2(S, *a[0], *a[1], r, BinaryOp::Pow, "pow", c)
-                    : err(r);
-       }},
+       RULE(elementwise2(S, *a[0], *a[1], r, BinaryOp::Pow, "pow", c))},
       {"where",
        {{"condition"}, {"a"}, {"b"}},
        false,
        false,
        "a where condition holds, else b",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? whereRule(S, a, r) : err(r);
-       }},
+       RULE(whereRule(S, a, r))},
       {"clamp",
        {{"x"}, {"min", false}, {"max", false}},
        false,
        true,
        "limit values to [min, max]",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? clampRule(S, a, r) : err(r);
-       }},
+       RULE(clampRule(S, a, r))},
       // reductions
       REDUCE("sum", false, false, "sum over all elements or one dimension"),
       REDUCE("mean", true, false, "mean over all elements or one dimension"),
@@ -1066,7 +1032,7 @@ const std::vector<Builtin> &nnc::builtinTable() {
        true,
        "true if every element is true",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a) || !S.expectTensor(*a[0], "the argument of 'all'"))
+         if (!S.expectTensor(*a[0], "the argument of 'all'"))
            return err(r);
          if (a[0]->type.dtype != DType::Bool) {
            S.error(a[0]->range, "'all' needs a bool tensor, but " +
@@ -1084,7 +1050,7 @@ const std::vector<Builtin> &nnc::builtinTable() {
        true,
        "true if some element is true",
        [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!noneErr(a) || !S.expectTensor(*a[0], "the argument of 'any'"))
+         if (!S.expectTensor(*a[0], "the argument of 'any'"))
            return err(r);
          if (a[0]->type.dtype != DType::Bool) {
            S.error(a[0]->range, "'any' needs a bool tensor, but " +
@@ -1102,195 +1068,147 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        true,
        "same elements, new shape",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? reshape(S, a, r) : err(r);
-       }},
+       RULE(reshape(S, a, r))},
       {"view",
        {{"x"}, {"shape"}},
        false,
        true,
        "same as reshape",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? reshape(S, a, r) : err(r);
-       }},
+       RULE(reshape(S, a, r))},
       {"flatten",
        {{"x"}, {"start_dim", false}, {"end_dim", false}},
        false,
        true,
        "merge dimensions start_dim..end_dim (default: all but the first)",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? flatten(S, a, r) : err(r);
-       }},
+       RULE(flatten(S, a, r))},
       {"transpose",
        {{"x"}, {"dim0", false}, {"dim1", false}},
        false,
        true,
        "swap two dimensions (default: the last two)",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? transposeRule(S, a, r) : err(r);
-       }},
+       RULE(transposeRule(S, a, r))},
       {"squeeze",
        {{"x"}, {"dim", false}},
        false,
        true,
        "remove a dimension of size 1",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? squeezeRule(S, a, r, false) : err(r);
-       }},
+       RULE(squeezeRule(S, a, r, false))},
       {"unsqueeze",
        {{"x"}, {"dim"}},
        false,
        true,
        "insert a dimension of size 1",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? squeezeRule(S, a, r, true) : err(r);
-       }},
+       RULE(squeezeRule(S, a, r, true))},
       {"cat",
        {{"tensors"}, {"dim", false}},
        false,
        false,
        "join tensors along a dimension",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? catRule(S, a, r, false) : err(r);
-       }},
+       RULE(catRule(S, a, r, false))},
       {"stack",
        {{"tensors"}, {"dim", false}},
        false,
        false,
        "stack tensors along a new dimension",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? catRule(S, a, r, true) : err(r);
-       }},
+       RULE(catRule(S, a, r, true))},
       {"size",
        {{"x"}, {"dim"}},
        false,
        true,
        "the size of one dimension",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? sizeRule(S, a, r) : err(r);
-       }},
+       RULE(sizeRule(S, a, r))},
       {"len",
        {{"x"}},
        false,
        false,
        "number of samples or elements",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? lenRule(S, a, r) : err(r);
-       }},
+       RULE(lenRule(S, a, r))},
       {"item",
        {{"x"}},
        false,
        true,
        "the single value of a tensor",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? itemRule(S, a, r) : err(r);
-       }},
+       RULE(itemRule(S, a, r))},
       {"to",
        {{"x"}, {"device"}},
        false,
        true,
        "move a tensor or a model to a device",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? toRule(S, a, r) : err(r);
-       }},
+       RULE(toRule(S, a, r))},
       // neural-network helpers
       {"one_hot",
        {{"y"}, {"num_classes"}, {"dtype", false}},
        false,
        true,
        "class ids to one-hot rows",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? oneHot(S, a, r) : err(r);
-       }},
+       RULE(oneHot(S, a, r))},
       {"dropout",
        {{"x"}, {"p"}},
        false,
        false,
        "zero elements with probability p while training",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? dropoutRule(S, a, r) : err(r);
-       }},
+       RULE(dropoutRule(S, a, r))},
       {"param",
        {{"init"}},
        false,
        false,
        "a trainable weight of a model",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? paramRule(S, a, r) : err(r);
-       }},
+       RULE(paramRule(S, a, r))},
       // data
       {"idx",
        {{"images"}, {"labels"}},
        false,
        false,
        "a dataset from IDX files (MNIST format, raw or gzip)",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? dataSource("idx", S, a, r) : err(r);
-       }},
+       RULE(dataSource("idx", S, a, r))},
       {"csv",
        {{"path"}, {"target"}, {"features", false}, {"target_dtype", false}},
        false,
        false,
        "a dataset from a CSV file with a header line",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? dataSource("csv", S, a, r) : err(r);
-       }},
+       RULE(dataSource("csv", S, a, r))},
       {"npy",
        {{"inputs"}, {"targets"}},
        false,
        false,
        "a dataset from two NumPy .npy files",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? dataSource("npy", S, a, r) : err(r);
-       }},
+       RULE(dataSource("npy", S, a, r))},
       {"split",
        {{"data"}, {"fraction"}},
        false,
        true,
        "the first fraction of a dataset and the rest",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? splitRule(S, a, r) : err(r);
-       }},
+       RULE(splitRule(S, a, r))},
       {"batches",
        {{"data"}, {"size"}, {"shuffle", false}, {"drop_last", false}},
        false,
        true,
        "iterate over (inputs, targets) batches",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? batchesRule(S, a, r) : err(r);
-       }},
+       RULE(batchesRule(S, a, r))},
       {"standardize",
        {{"data"}, {"like", false}},
        false,
        true,
        "zero mean, unit variance features (statistics from 'like')",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? standardizeRule(S, a, r) : err(r);
-       }},
+       RULE(standardizeRule(S, a, r))},
       {"predictions",
        {{"model"}, {"data"}},
        false,
        false,
        "the model's outputs for every sample of a dataset",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? predictionsRule(S, a, r) : err(r);
-       }},
+       RULE(predictionsRule(S, a, r))},
       {"best",
        {{"value"}, {"mode", false}},
        false,
        false,
        "true when value is the best so far (mode \"min\" or \"max\")",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? bestRule(S, a, r, false) : err(r);
-       }},
+       RULE(bestRule(S, a, r, false))},
       {"since_best",
        {{"value"}, {"mode", false}},
        false,
        false,
        "how many calls since value was last the best",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         return noneErr(a) ? bestRule(S, a, r, true) : err(r);
-       }},
+       RULE(bestRule(S, a, r, true))},
   };
   return table;
 }

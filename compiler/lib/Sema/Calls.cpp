@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 using namespace nnc;
 using llvm::cast;
@@ -172,6 +173,23 @@ bool SemaImpl::bindArgs(const std::string &calleeName, SourceRange calleeRange,
   return true;
 }
 
+bool SemaImpl::bindParams(const std::string &calleeName,
+                          SourceRange calleeRange,
+                          const std::vector<Param> &params,
+                          const std::vector<ArgValue> &args,
+                          std::vector<const ArgValue *> &bound,
+                          SourceRange callRange, SourceRange declRange,
+                          size_t implicitArgs) {
+  std::vector<std::string> names;
+  std::vector<bool> required;
+  for (const Param &p : params) {
+    names.push_back(p.name.name);
+    required.push_back(!p.defaultValue);
+  }
+  return bindArgs(calleeName, calleeRange, names, required, args, bound,
+                  callRange, declRange, implicitArgs);
+}
+
 //===----------------------------------------------------------------------===//
 // Call expressions
 //===----------------------------------------------------------------------===//
@@ -298,6 +316,9 @@ Value SemaImpl::callBuiltin(const Builtin &b, std::vector<ArgValue> args,
     for (const ArgValue *a : slots)
       bound.push_back(a ? &a->value : nullptr);
   }
+  for (const Value *a : bound)
+    if (a && a->isError())
+      return Value::error(callRange);
   Value v = b.rule(*this, bound, args, callRange, calleeRange);
   v.range = callRange;
   return v;
@@ -561,15 +582,9 @@ Value SemaImpl::callFunction(const Callable &c, std::vector<ArgValue> args,
           : sig.name.name;
   if (c.kind == Callable::Kind::Method && sig.name.name != "forward")
     name += "." + sig.name.name;
-  std::vector<std::string> names;
-  std::vector<bool> required;
-  for (const Param &p : sig.params) {
-    names.push_back(p.name.name);
-    required.push_back(!p.defaultValue);
-  }
   std::vector<const ArgValue *> bound;
-  if (!bindArgs(name, calleeRange, names, required, args, bound, callRange,
-                sig.name.range))
+  if (!bindParams(name, calleeRange, sig.params, args, bound, callRange,
+                  sig.name.range))
     return Value::error(callRange);
   if (std::find(activeCalls.begin(), activeCalls.end(), &c) !=
           activeCalls.end() ||
@@ -860,15 +875,9 @@ Value SemaImpl::instantiateModel(const ModelDecl &decl,
                          "call");
     return Value::error(callRange);
   }
-  std::vector<std::string> names;
-  std::vector<bool> required;
-  for (const Param &p : decl.params) {
-    names.push_back(p.name.name);
-    required.push_back(!p.defaultValue);
-  }
   std::vector<const ArgValue *> bound;
-  if (!bindArgs(decl.name.name, calleeRange, names, required, args, bound,
-                callRange, decl.name.range))
+  if (!bindParams(decl.name.name, calleeRange, decl.params, args, bound,
+                  callRange, decl.name.range))
     return Value::error(callRange);
   if (std::find(creatingDecls.begin(), creatingDecls.end(), &decl) !=
       creatingDecls.end()) {
@@ -1056,15 +1065,9 @@ Value SemaImpl::instantiateOptimizer(const OptimizerDecl &decl,
   }
   const ModelInstance *model = args[0].value.type.model;
   args.erase(args.begin());
-  std::vector<std::string> names;
-  std::vector<bool> required;
-  for (const Param &p : decl.params) {
-    names.push_back(p.name.name);
-    required.push_back(!p.defaultValue);
-  }
   std::vector<const ArgValue *> bound;
-  if (!bindArgs(decl.name.name, calleeRange, names, required, args, bound,
-                callRange, decl.name.range, /*implicitArgs=*/1))
+  if (!bindParams(decl.name.name, calleeRange, decl.params, args, bound,
+                  callRange, decl.name.range, /*implicitArgs=*/1))
     return Value::error(callRange);
 
   optimizers.push_back(std::make_unique<OptimizerInstance>());
@@ -1511,12 +1514,18 @@ void SemaImpl::dumpTypes(std::ostream &os) const {
   for (const CheckedBody &b : bodies) {
     os << "// " << b.label << "\n";
     std::vector<const Expr *> order = b.order;
-    std::stable_sort(order.begin(), order.end(),
-                     [](const Expr *x, const Expr *y) {
-                       if (x->range.file != y->range.file)
-                         return x->range.file < y->range.file;
-                       return x->range.begin < y->range.begin;
-                     });
+    // Source order; expressions starting at one place keep checking order.
+    std::vector<std::pair<const Expr *, size_t>> keyed;
+    for (size_t i = 0; i < order.size(); ++i)
+      keyed.push_back({order[i], i});
+    std::sort(keyed.begin(), keyed.end(), [](const auto &x, const auto &y) {
+      return std::make_tuple(x.first->range.file, x.first->range.begin,
+                             x.second) < std::make_tuple(y.first->range.file,
+                                                         y.first->range.begin,
+                                                         y.second);
+    });
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = keyed[i].first;
     for (const Expr *e : order) {
       const Type &t = b.types.at(e);
       LineCol lc = sm.getLineCol(e->range.file, e->range.begin);

@@ -334,6 +334,13 @@ private:
                 const std::vector<ArgValue> &args,
                 std::vector<const ArgValue *> &bound, SourceRange callRange,
                 SourceRange declRange, size_t implicitArgs = 0);
+  /// bindArgs for a declared parameter list (defaults make a parameter
+  /// optional).
+  bool bindParams(const std::string &calleeName, SourceRange calleeRange,
+                  const std::vector<Param> &params,
+                  const std::vector<ArgValue> &args,
+                  std::vector<const ArgValue *> &bound, SourceRange callRange,
+                  SourceRange declRange, size_t implicitArgs = 0);
   Value callBuiltin(const Builtin &b, std::vector<ArgValue> args,
                     SourceRange callRange, SourceRange calleeRange);
   Value callFunction(const Callable &c, std::vector<ArgValue> args,

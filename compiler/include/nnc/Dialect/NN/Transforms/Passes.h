@@ -1,4 +1,5 @@
-//===- Passes.h - Passes on the nn dialect ------------------------*- C++ -*-===//
+//===- Passes.h - Passes on the nn dialect ------------------------*- C++
+//-*-===//
 
 #ifndef NNC_DIALECT_NN_TRANSFORMS_PASSES_H
 #define NNC_DIALECT_NN_TRANSFORMS_PASSES_H
