@@ -75,6 +75,11 @@ Value unaryMath(SemaImpl &S, const Args &a, SourceRange r, const char *name,
     if (x.cv.isKnown() && fn) {
       double in = x.cv.kind == ConstVal::Kind::Float ? x.cv.f : double(x.cv.i);
       double out = fn(in);
+      if (v.type.kind == Type::Kind::Int &&
+          !(out >= -9223372036854775808.0 && out < 9223372036854775808.0)) {
+        S.error(x.range, std::string("integer overflow in '") + name + "'");
+        return err(r);
+      }
       if (!std::isfinite(out)) {
         S.error(x.range, std::string("'") + name + "' of " + x.cv.str() +
                              " is not a finite number");

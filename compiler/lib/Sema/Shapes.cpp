@@ -7,7 +7,9 @@
 //     how to cast. A host number adapts to the tensor's dtype, except that a
 //     float number does not silently turn an integer tensor into a float one.
 //   - broadcasting follows NumPy/PyTorch: align from the right; sizes must
-//     be equal or 1. Symbolic sizes (the batch `B`) match only themselves.
+//     be equal or 1. Two different symbolic sizes (the batches `B` and `B2`
+//     of two loops) clash; a symbolic size against a constant is accepted
+//     here (its value is only known at run time) and checked by the runtime.
 //   - both operands must be on the same device.
 //
 //===----------------------------------------------------------------------===//

@@ -2,7 +2,7 @@
 //---------------------------------------------===//
 //
 //   nnc check FILE [--set name=value ...]   check a script, report errors
-//   nnc --emit=tokens|ast|typed FILE         print a stage's output
+//   nnc --emit=tokens|ast|typed|nn|autodiff FILE   print a stage
 //
 // Exit codes: 0 success, 1 errors in the user's input, 2 bad command line,
 // 3 internal error (a bug in nnc, reported with the position being
@@ -263,7 +263,7 @@ int main(int argc, char **argv) {
                          ".nn") != 0) {
     std::cerr << "nnc: error: unknown command '" << args[1]
               << "'\nusage: nnc check FILE [--set name=value]...\n"
-                 "       nnc --emit=tokens|ast|typed FILE\n";
+                 "       nnc --emit=tokens|ast|typed|nn|autodiff FILE\n";
     return ExitUsage;
   }
   cl::HideUnrelatedOptions(nncCategory);
@@ -277,8 +277,8 @@ int main(int argc, char **argv) {
           static_cast<int>(args.size()), args.data(),
           "nnc: compiler for the .nn neural-network training language\n\n"
           "  nnc check FILE            check a script without running it\n"
-          "  nnc --emit=STAGE FILE     print the tokens, the syntax tree or "
-          "the typed program\n",
+          "  nnc --emit=STAGE FILE     print a stage: tokens, ast, typed, nn, "
+          "autodiff\n",
           &errs)) {
     errs.flush();
     std::cerr << errors;

@@ -269,7 +269,9 @@ SmallVector<Value> BroadcastOp::buildAdjoints(OpBuilder &b, ValueRange adj) {
         b.getDenseI64ArrayAttr(dims), b.getBoolAttr(true));
   if (g.getType() != in)
     g = b.create<ReshapeOp>(loc, in, g);
-  return {g, Value()};
+  if (getShapeOf())
+    return {g, Value()}; // the `like` operand only gives sizes
+  return {g};
 }
 
 // y = reshape(x):  dx = reshape(g) to x's shape
