@@ -23,3 +23,15 @@ config.substitutions.append(
 
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")
+
+# Execution tests of the CPU lowering: mlir-cpu-runner with the runtime
+# libraries that provide printMemref*.
+_runner_libs = [os.path.join(os.path.dirname(config.llvm_tools_dir), "lib", lib)
+                for lib in ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
+config.substitutions.append(("%mlir_runner_libs", ",".join(_runner_libs)))
+config.substitutions.append(
+    ("%mlir_cpu_runner", "mlir-cpu-runner -e main -entry-point-result=void -shared-libs="
+     + ",".join(_runner_libs)))
+if all(os.path.exists(p) for p in _runner_libs) and os.path.exists(
+        os.path.join(config.llvm_tools_dir, "mlir-cpu-runner")):
+    config.available_features.add("mlir-cpu-runner")

@@ -88,3 +88,17 @@ func.func @inactive(%logits: tensor<3x4xf32> {nn.wrt}, %y: tensor<3xi64>,
   %s = nn.reduce_sum %p dims = [0, 1] : tensor<3x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// A declaration of the gradient right after the function is replaced.
+// CHECK-LABEL: func.func @declared(
+// CHECK-LABEL: func.func @declared_grad(
+// CHECK-SAME: -> (tensor<f32>, tensor<3xf32>)
+// CHECK-NOT: func.func private @declared_grad
+func.func @declared(%x: tensor<3xf32> {nn.wrt}) -> tensor<f32>
+    attributes {nn.differentiate} {
+  %s = nn.reduce_sum %x dims = [0] : tensor<3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func private @declared_grad(tensor<3xf32>) -> (tensor<f32>, tensor<3xf32>)

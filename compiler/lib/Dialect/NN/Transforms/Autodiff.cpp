@@ -113,7 +113,6 @@ LogicalResult differentiate(func::FuncOp fn) {
 
   // 3. The forward sweep, cloned.
   OpBuilder b(fn);
-  b.setInsertionPointAfter(fn);
   // A declaration of the gradient (from code that calls it) is replaced.
   std::string gradName = (fn.getName() + "_grad").str();
   if (auto decl = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
@@ -122,6 +121,8 @@ LogicalResult differentiate(func::FuncOp fn) {
       return fn.emitError("nn-autodiff: '") << gradName << "' already exists";
     decl.erase();
   }
+  // After the erase: the declaration may have been right after `fn`.
+  b.setInsertionPointAfter(fn);
   SmallVector<Type> results(fn.getResultTypes());
   for (unsigned i : wrt)
     results.push_back(fn.getArgument(i).getType());

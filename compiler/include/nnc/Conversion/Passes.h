@@ -1,0 +1,49 @@
+//===- Passes.h - Lowerings of the nn dialect -------------------*- C++ -*-===//
+//
+// The conversion passes of nnc (convert-nn-to-linalg) and the CPU pipeline
+// that takes a module of func + nn ops to the LLVM dialect
+// (nnc-cpu-pipeline). Include this header where passes are registered or
+// pipelines are built; it pulls in only the pass infrastructure.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_CONVERSION_PASSES_H
+#define NNC_CONVERSION_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace nnc {
+
+#define GEN_PASS_DECL
+#include "nnc/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "nnc/Conversion/Passes.h.inc"
+
+/// Appends the CPU lowering to \p pm, which must run on a builtin.module of
+/// func.func ops holding nn ops (dynamic shapes allowed): nn -> linalg on
+/// tensors, elementwise fusion, one-shot bufferization (identity layouts at
+/// function boundaries), buffer deallocation, loops, and the LLVM dialect.
+/// The result is ready for mlir-translate --mlir-to-llvmir or an
+/// ExecutionEngine.
+void buildCPUPipeline(mlir::OpPassManager &pm);
+
+/// Registers `nnc-cpu-pipeline` (buildCPUPipeline) with the pass registry,
+/// along with the upstream transformation, linalg and bufferization passes it
+/// is made of (so that tools can run them one by one).
+void registerCPUPipeline();
+
+/// Adds to \p registry the dialects whose ops the CPU pipeline creates and
+/// the external interface models it relies on (bufferization of arith,
+/// linalg, tensor, scf and func; buffer deallocation of cf and scf; memref
+/// allocation). A tool that runs buildCPUPipeline must load these first.
+void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
+
+} // namespace nnc
+
+#endif // NNC_CONVERSION_PASSES_H
