@@ -212,6 +212,11 @@ private:
 
   //===--- functions ---===//
   bool generateStep(const StepExpr &step, unsigned k);
+  bool generateInit(const std::string &name, const ModelInstance *model,
+                    SourceRange at);
+  /// Random ops get consecutive streams, so every parameter draws its own
+  /// numbers from the run's seed.
+  int64_t nextStream = 0;
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
@@ -618,6 +623,9 @@ GV Generator::builtin(const std::string &name, const CallExpr &e,
     g.value = v;
     return g;
   };
+  // A parameter is its initial value (`param(uniform(...))`).
+  if (name == "param" && arg("init"))
+    return expr(*arg("init"));
   if (!t || !t->isTensor()) {
     fail(e.range, "'" + name + "' here");
     return {};
@@ -741,6 +749,39 @@ GV Generator::builtin(const std::string &name, const CallExpr &e,
     if (failed || !x)
       return {};
     return result(fill(name == "zeros_like" ? 0.0 : 1.0, rt, x, l));
+  }
+  if (name == "uniform" || name == "rand" || name == "normal" ||
+      name == "randn") {
+    bool uniform = name == "uniform" || name == "rand";
+    double a = uniform ? 0.0 : 0.0, bnd = 1.0;
+    if (name == "uniform") {
+      auto lo = constArg("low"), hi = constArg("high");
+      if (!lo || !hi)
+        return fail(e.range, "random bounds known only at run time"), GV();
+      a = *lo;
+      bnd = *hi;
+    } else if (name == "normal") {
+      a = constArg("mean").value_or(0.0);
+      bnd = constArg("std").value_or(1.0);
+    }
+    if (!rt.hasStaticShape())
+      return fail(e.range, "a random tensor of unknown size"), GV();
+    auto dist = uniform ? nn::RandomDistribution::uniform
+                        : nn::RandomDistribution::normal;
+    return result(b.create<nn::RandomOp>(
+        l, rt, nn::RandomDistributionAttr::get(&ctx, dist),
+        b.getF64FloatAttr(a), b.getF64FloatAttr(bnd),
+        b.getI64IntegerAttr(nextStream++)));
+  }
+  if (name == "zeros" || name == "ones" || name == "full") {
+    double v = name == "zeros"  ? 0.0
+               : name == "ones" ? 1.0
+                                : constArg("value").value_or(0.0);
+    if (name == "full" && !constArg("value"))
+      return fail(e.range, "a fill value known only at run time"), GV();
+    if (!rt.hasStaticShape())
+      return fail(e.range, "'" + name + "' of unknown size"), GV();
+    return result(fill(v, rt, {}, l));
   }
   if (name == "to") {
     // One device per step for now: the move is the identity.
@@ -978,6 +1019,43 @@ bool Generator::generateStep(const StepExpr &step, unsigned k) {
   return true;
 }
 
+bool Generator::generateInit(const std::string &name,
+                             const ModelInstance *model, SourceRange at) {
+  mlir::Location l = loc(at);
+  auto params = modelParameters(model);
+  auto owners = modelParameterOwners(model);
+  llvm::SmallVector<mlir::Type> types;
+  for (auto &[n, t] : params)
+    types.push_back(tensorType(t));
+  b.setInsertionPointToEnd(module.getBody());
+  auto fn = b.create<mlir::func::FuncOp>(l, "init_" + name,
+                                         b.getFunctionType({}, types));
+  mlir::Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  llvm::SmallVector<mlir::Value> values;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ParameterOwner &o = owners[i];
+    const CheckedBody *cb = sema.constructionBody(o.owner);
+    const ModelMember *member = nullptr;
+    for (const ModelMember &m : modelDecl(o.owner)->members)
+      if (m.kind == ModelMember::Kind::Field && m.name.name == o.field)
+        member = &m;
+    if (!cb || !member)
+      return fail(at, "initialising '" + params[i].first + "'");
+    body = cb;
+    self = o.owner;
+    env.assign(1, {});
+    GV v = expr(*member->value);
+    if (failed)
+      return false;
+    if (!v.value || v.value.getType() != types[i])
+      return fail(member->value->range, "this initialiser");
+    values.push_back(v.value);
+  }
+  b.create<mlir::func::ReturnOp>(l, values);
+  return true;
+}
+
 void collectSteps(const Block &block, std::vector<const StepExpr *> &out);
 
 void collectStepsInExpr(const Expr *e, std::vector<const StepExpr *> &out) {
@@ -1021,6 +1099,18 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
       collectSteps(i->thenBody, steps);
       collectSteps(i->elseBody, steps);
     }
+  }
+  // @init_<name> for every model bound at the top level.
+  const CheckedBody &script = sema.getBodies().front();
+  for (const StmtPtr &s : main.items) {
+    const auto *l = dyn_cast<LetStmt>(s.get());
+    if (!l || !l->init || l->target.isTuple)
+      continue;
+    auto t = script.types.find(l->init.get());
+    if (t == script.types.end() || t->second.kind != Type::Kind::Model)
+      continue;
+    if (!generateInit(l->target.names[0].name, t->second.model, l->range))
+      return nullptr;
   }
   for (size_t k = 0; k < steps.size(); ++k)
     if (!generateStep(*steps[k], static_cast<unsigned>(k)))

@@ -908,6 +908,18 @@ Value SemaImpl::instantiateModel(const ModelDecl &decl,
   scope = inst.scope.get();
   ctx = &body;
   defineModel = &inst;
+  // The members' expressions are recorded per instance: two Linear layers
+  // share the AST of their initialisers but not its values.
+  CheckedBody *callerBody = currentBody;
+  bodies.push_back({});
+  currentBody = &bodies.back();
+  currentBody->self = &inst;
+  constructionBodies[&inst] = currentBody;
+  struct RestoreBody {
+    CheckedBody *&ref;
+    CheckedBody *saved;
+    ~RestoreBody() { ref = saved; }
+  } restoreBody{currentBody, callerBody};
 
   std::string label = decl.name.name + "(";
   bool ok = true;
@@ -960,6 +972,7 @@ Value SemaImpl::instantiateModel(const ModelDecl &decl,
   }
   label += ")";
   inst.label = label;
+  currentBody->label = "construction of " + label;
   if (!ok)
     return Value::error(callRange);
 

@@ -84,6 +84,18 @@ nnc::modelParameters(const ModelInstance *m) {
   return m->parameters();
 }
 const ModelDecl *nnc::modelDecl(const ModelInstance *m) { return m->decl; }
+std::vector<ParameterOwner> nnc::modelParameterOwners(const ModelInstance *m) {
+  std::vector<ParameterOwner> out;
+  for (const auto &[name, t] : m->fields) {
+    if (t.kind == Type::Kind::Tensor) {
+      out.push_back({m, name});
+    } else if (t.kind == Type::Kind::Model && t.model) {
+      for (ParameterOwner &o : modelParameterOwners(t.model))
+        out.push_back(o);
+    }
+  }
+  return out;
+}
 const ModelInstance *nnc::optimizerModel(const OptimizerInstance *o) {
   return o->model;
 }
@@ -123,6 +135,11 @@ bool Sema::check(const std::vector<const Program *> &imports,
 void Sema::dumpTypes(std::ostream &os) const { impl->dumpTypes(os); }
 
 const std::deque<CheckedBody> &Sema::getBodies() const { return impl->bodies; }
+
+const CheckedBody *Sema::constructionBody(const ModelInstance *m) const {
+  auto it = impl->constructionBodies.find(m);
+  return it == impl->constructionBodies.end() ? nullptr : it->second;
+}
 
 std::vector<std::pair<std::string, std::string>> Sema::configValues() const {
   return impl->configLines;

@@ -400,6 +400,7 @@ private:
   std::deque<CheckedBody> bodies; ///< deque: pointers stay valid
   CheckedBody *currentBody = nullptr;
   std::map<std::string, CheckedBody *> bodyByKey;
+  std::map<const ModelInstance *, const CheckedBody *> constructionBodies;
   const Expr *pendingCall = nullptr; ///< the CallExpr being resolved
   std::vector<std::pair<std::string, std::string>> configLines;
   friend class Sema;

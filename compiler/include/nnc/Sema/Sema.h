@@ -49,6 +49,13 @@ std::string modelPath(const ModelInstance *m);
 /// instance (`fc1.weight`, `fc1.bias`, ...), with their types.
 std::vector<std::pair<std::string, Type>>
 modelParameters(const ModelInstance *m);
+/// Where each parameter of modelParameters() comes from: the instance that
+/// declares it and the member's name there.
+struct ParameterOwner {
+  const ModelInstance *owner;
+  std::string field;
+};
+std::vector<ParameterOwner> modelParameterOwners(const ModelInstance *m);
 const ModelDecl *modelDecl(const ModelInstance *m);
 /// The model an optimizer updates, its declaration, and the compile-time
 /// value of a hyper-parameter or constant (`lr`), if known.
@@ -96,6 +103,9 @@ public:
 
   /// Every checked body; the first is the script.
   const std::deque<CheckedBody> &getBodies() const;
+  /// The body in which a model instance's members (its `let`s and the
+  /// initialisers of its parameters) were checked.
+  const CheckedBody *constructionBody(const ModelInstance *m) const;
 
   /// The config entries after overrides, as `name = value` lines (for
   /// `--help` of built programs and tests).
