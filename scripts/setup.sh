@@ -13,8 +13,8 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev default-jre-headless
   # libraries
   zlib1g-dev libzstd-dev libgtest-dev libgmock-dev
-  # lit runs on the system python
-  python3
+  # lit runs on the system python; PyTorch is the numerical reference
+  python3 python3-torch
   # a decimal-comma locale, for the test that number parsing ignores it
   locales
   # real data: Fashion-MNIST (IDX, gzip) under /usr/share/datasets/fashion-mnist

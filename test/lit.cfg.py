@@ -21,6 +21,14 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(
     ("%expect_exit", "/usr/bin/python3 " + os.path.join(config.nnc_src_root, "test", "Inputs", "expect_exit.py")))
 
+config.substitutions.append(
+    ("%jit_steps", os.path.join(config.nnc_obj_root, "test", "tools", "jit-steps")))
+
+import subprocess
+if subprocess.run(["/usr/bin/python3", "-c", "import torch"],
+                  capture_output=True).returncode == 0:
+    config.available_features.add("torch")
+
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")
 
@@ -28,6 +36,8 @@ if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 # libraries that provide printMemref*.
 _runner_libs = [os.path.join(os.path.dirname(config.llvm_tools_dir), "lib", lib)
                 for lib in ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
+# nnc_sgemm, which the pipeline calls for f32 matrix products.
+_runner_libs.append(os.path.join(config.nnc_obj_root, "lib", "libnnc_blas.so"))
 config.substitutions.append(("%mlir_runner_libs", ",".join(_runner_libs)))
 config.substitutions.append(
     ("%mlir_cpu_runner", "mlir-cpu-runner -e main -entry-point-result=void -shared-libs="
