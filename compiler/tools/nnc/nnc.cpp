@@ -2,7 +2,7 @@
 //---------------------------------------------===//
 //
 //   nnc check FILE [--set name=value ...]   check a script, report errors
-//   nnc --emit=tokens|ast|typed|nn|autodiff FILE   print a stage
+//   nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE   print a stage
 //
 // Exit codes: 0 success, 1 errors in the user's input, 2 bad command line,
 // 3 internal error (a bug in nnc, reported with the position being
@@ -13,12 +13,14 @@
 #include "nnc/AST/ASTPrinter.h"
 #include "nnc/Basic/CrashContext.h"
 #include "nnc/Basic/Verifier.h"
+#include "nnc/Conversion/Passes.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/Parse/Parser.h"
 
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -39,7 +41,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Tokens, AST, Typed, NN, Autodiff };
+enum class Emit { None, Tokens, AST, Typed, NN, Autodiff, Linalg, LLVM };
 
 cl::OptionCategory nncCategory("nnc options");
 
@@ -56,7 +58,11 @@ cl::opt<Emit>
                                "each training step in the nn dialect"),
                     clEnumValN(Emit::Autodiff, "autodiff",
                                "each training step after automatic "
-                               "differentiation, as one function")),
+                               "differentiation, as one function"),
+                    clEnumValN(Emit::Linalg, "linalg",
+                               "after lowering to linalg and fusion"),
+                    clEnumValN(Emit::LLVM, "llvm",
+                               "the LLVM dialect the CPU code is made of")),
          cl::init(Emit::None), cl::cat(nncCategory));
 
 cl::list<std::string>
@@ -209,23 +215,34 @@ int runJob(bool checkOnly) {
   bool ok = fe.check();
   if (emit == Emit::Typed && ok)
     fe.getSema().dumpTypes(std::cout);
-  if ((emit == Emit::NN || emit == Emit::Autodiff) && ok) {
+  if (emit >= Emit::NN && ok) {
     CrashContext::stage = "generating MLIR";
     mlir::DialectRegistry registry;
     mlir::func::registerInlinerExtension(registry);
+    registerCPUPipelineDialects(registry);
     mlir::MLIRContext context(registry);
     mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
         context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
     if (!module)
       return finish(false);
-    if (emit == Emit::Autodiff) {
-      CrashContext::stage = "differentiating";
+    if (emit >= Emit::Autodiff) {
+      CrashContext::stage = "differentiating and lowering";
       mlir::PassManager pm(&context);
       pm.addPass(nnc::nn::createNNAutodiff());
       pm.addPass(mlir::createInlinerPass());
       pm.addPass(mlir::createSymbolDCEPass());
-      pm.addPass(mlir::createCSEPass());
-      pm.addPass(mlir::createCanonicalizerPass());
+      if (emit == Emit::LLVM) {
+        buildCPUPipeline(pm);
+      } else {
+        pm.addPass(mlir::createCSEPass());
+        pm.addPass(mlir::createCanonicalizerPass());
+        if (emit == Emit::Linalg) {
+          pm.addPass(createConvertNNToLinalg());
+          pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+          pm.addPass(mlir::createCanonicalizerPass());
+          pm.addPass(mlir::createCSEPass());
+        }
+      }
       if (mlir::failed(pm.run(*module)))
         return finish(false);
     }
@@ -261,9 +278,10 @@ int main(int argc, char **argv) {
              std::strcmp(args[1] + std::strlen(args[1]) -
                              std::min<size_t>(3, std::strlen(args[1])),
                          ".nn") != 0) {
-    std::cerr << "nnc: error: unknown command '" << args[1]
-              << "'\nusage: nnc check FILE [--set name=value]...\n"
-                 "       nnc --emit=tokens|ast|typed|nn|autodiff FILE\n";
+    std::cerr
+        << "nnc: error: unknown command '" << args[1]
+        << "'\nusage: nnc check FILE [--set name=value]...\n"
+           "       nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE\n";
     return ExitUsage;
   }
   cl::HideUnrelatedOptions(nncCategory);
@@ -278,7 +296,7 @@ int main(int argc, char **argv) {
           "nnc: compiler for the .nn neural-network training language\n\n"
           "  nnc check FILE            check a script without running it\n"
           "  nnc --emit=STAGE FILE     print a stage: tokens, ast, typed, nn, "
-          "autodiff\n",
+          "autodiff, linalg, llvm\n",
           &errs)) {
     errs.flush();
     std::cerr << errors;
