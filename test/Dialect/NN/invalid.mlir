@@ -94,3 +94,11 @@ func.func @add_types(%a: tensor<3xf32>, %b: tensor<4xf32>) {
   %c = "nn.add"(%a, %b) : (tensor<3xf32>, tensor<4xf32>) -> tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @reshape_two_dynamic(%a: tensor<?x?xf32>) {
+  // expected-error @+1 {{at most one result dimension may be dynamic unless only size-1 dimensions are inserted or dropped}}
+  %b = nn.reshape %a : tensor<?x?xf32> -> tensor<?x?x2xf32>
+  return
+}

@@ -52,6 +52,10 @@ func.func @loss(%logits: tensor<?x10xf32>, %y: tensor<?xi64>) -> (tensor<f32>, t
   %a = nn.argmax %logits dims = [1] : tensor<?x10xf32> -> tensor<?xi64>
   %f = nn.cast %a : tensor<?xi64> -> tensor<?xf32>
   %r = nn.reshape %logits : tensor<?x10xf32> -> tensor<?x2x5xf32>
+  // Several dynamic sizes when only unit dimensions are inserted:
+  // CHECK: nn.reshape %{{.*}} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %dd = tensor.cast %logits : tensor<?x10xf32> to tensor<?x?xf32>
+  %u = nn.reshape %dd : tensor<?x?xf32> -> tensor<?x?x1xf32>
   return %s, %a : tensor<f32>, tensor<?xi64>
 }
 

@@ -190,9 +190,20 @@ LogicalResult ReshapeOp::verify() {
   auto out = cast<RankedTensorType>(getResult().getType());
   if (in.getElementType() != out.getElementType())
     return emitOpError("element types differ");
-  if (out.getNumDynamicDims() > 1)
-    return emitOpError("at most one result dimension may be dynamic, got ")
-           << shapeStr(out);
+  // Several dynamic sizes are allowed only when the reshape inserts or drops
+  // dimensions of size 1 (the other sizes stay, in order): then every size
+  // is known from the input.
+  auto nonUnit = [](RankedTensorType t) {
+    SmallVector<int64_t> dims;
+    for (int64_t d : t.getShape())
+      if (d != 1)
+        dims.push_back(d);
+    return dims;
+  };
+  if (out.getNumDynamicDims() > 1 && nonUnit(in) != nonUnit(out))
+    return emitOpError("at most one result dimension may be dynamic unless "
+                       "only size-1 dimensions are inserted or dropped, got ")
+           << shapeStr(in) << " -> " << shapeStr(out);
   if (in.hasStaticShape() && out.hasStaticShape() &&
       in.getNumElements() != out.getNumElements())
     return emitOpError("element count changes: ")

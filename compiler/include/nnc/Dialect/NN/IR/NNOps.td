@@ -291,8 +291,9 @@ def NN_ReshapeOp : NN_Op<"reshape", [
     DeclareOpInterfaceMethods<NN_DifferentiableOpInterface>]> {
   let summary = "same elements in row-major order, new shape";
   let description = [{
-    At most one result dimension is dynamic; it is computed from the element
-    count. Derivative: reshape g back to the input's shape.
+    At most one result dimension is dynamic, computed from the element
+    count - or any number, when the reshape only inserts or drops dimensions
+    of size 1. Derivative: reshape g back to the input's shape.
 
     ```mlir
     %f = nn.reshape %x : tensor<?x28x28xf32> -> tensor<?x784xf32>
