@@ -13,6 +13,8 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev default-jre-headless
   # libraries
   zlib1g-dev libzstd-dev libgtest-dev libgmock-dev
+  # matrix products of compiled code: nnc_sgemm (runtime/lib/Blas.cpp)
+  libopenblas-dev libopenblas0-pthread
   # lit runs on the system python; PyTorch is the numerical reference
   python3 python3-torch
   # a decimal-comma locale, for the test that number parsing ignores it

@@ -25,13 +25,26 @@ namespace nnc {
 #define GEN_PASS_REGISTRATION
 #include "nnc/Conversion/Passes.h.inc"
 
+/// Options of the CPU pipeline (`nnc-cpu-pipeline{blas=false}` on the
+/// command line).
+struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<bool> blas{
+      *this, "blas",
+      llvm::cl::desc("Compute f32 matrix products with calls to nnc_sgemm "
+                     "(OpenBLAS, libnnc_blas.so) instead of loops"),
+      llvm::cl::init(true)};
+};
+
 /// Appends the CPU lowering to \p pm, which must run on a builtin.module of
 /// func.func ops holding nn ops (dynamic shapes allowed): nn -> linalg on
 /// tensors, elementwise fusion, one-shot bufferization (identity layouts at
-/// function boundaries), buffer deallocation, loops, and the LLVM dialect.
-/// The result is ready for mlir-translate --mlir-to-llvmir or an
-/// ExecutionEngine.
-void buildCPUPipeline(mlir::OpPassManager &pm);
+/// function boundaries), buffer deallocation, f32 matrix products as calls
+/// to nnc_sgemm, loops, and the LLVM dialect. The result is ready for
+/// mlir-translate --mlir-to-llvmir or an ExecutionEngine; with the blas
+/// option the code calls nnc_sgemm (runtime/include/nnc/runtime/Blas.h),
+/// which programs linked with nncCPUPipeline load from libnnc_blas.so.
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options = {});
 
 /// Registers `nnc-cpu-pipeline` (buildCPUPipeline) with the pass registry,
 /// along with the upstream transformation, linalg and bufferization passes it

@@ -10,7 +10,9 @@
 //   nn.reshape    one tensor.collapse_shape or tensor.expand_shape when the
 //                 shapes are related by grouping dimensions (a dynamic
 //                 dimension must then meet a dynamic dimension) or one side
-//                 is a scalar; otherwise the input is collapsed to one
+//                 is a scalar; with only size-1 dimensions inserted or
+//                 dropped, a collapse then an expand (any number of dynamic
+//                 sizes); otherwise the input is collapsed to one
 //                 dimension and expanded into the result, whose dynamic size
 //                 is the element count divided by the static sizes.
 //   nn.transpose  linalg.transpose (into the input's sizes, then a cast).
@@ -126,6 +128,33 @@ std::optional<Reassociation> reshapeGroups(RankedTensorType in,
   return groups;
 }
 
+/// Groups the dimensions of \p shape so that each size-1 dimension joins a
+/// neighbouring dimension of another size: collapsing by these groups drops
+/// the unit dimensions. None if every dimension has size 1.
+std::optional<Reassociation> unitGroups(ArrayRef<int64_t> shape) {
+  Reassociation groups;
+  ReassociationIndices current;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
+    current.push_back(i);
+    if (shape[i] != 1) {
+      groups.push_back(current);
+      current.clear();
+    }
+  }
+  if (groups.empty())
+    return std::nullopt;
+  groups.back().append(current.begin(), current.end());
+  return groups;
+}
+
+SmallVector<int64_t> nonUnitShape(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> out;
+  for (int64_t d : shape)
+    if (d != 1)
+      out.push_back(d);
+  return out;
+}
+
 struct ReshapePattern : OpConversionPattern<ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -175,7 +204,32 @@ struct ReshapePattern : OpConversionPattern<ReshapeOp> {
                                                            Reassociation{});
       return success();
     }
-    // 3. Through one dimension: collapse everything, expand everything.
+    // 3. Only size-1 dimensions inserted or dropped (any number of dynamic
+    //    sizes): drop the input's unit dimensions, insert the result's.
+    if (nonUnitShape(in.getShape()) == nonUnitShape(out.getShape())) {
+      std::optional<Reassociation> inGroups = unitGroups(in.getShape());
+      std::optional<Reassociation> outGroups = unitGroups(out.getShape());
+      if (inGroups && outGroups) {
+        auto mid = RankedTensorType::get(nonUnitShape(in.getShape()), elem);
+        Value v = input;
+        if (in != mid)
+          v = rewriter.create<tensor::CollapseShapeOp>(loc, mid, v, *inGroups);
+        if (out == mid) {
+          rewriter.replaceOp(op, v);
+          return success();
+        }
+        SmallVector<OpFoldResult> sizes;
+        for (auto [j, group] : llvm::enumerate(*outGroups))
+          for (int64_t i : group)
+            sizes.push_back(out.isDynamicDim(i)
+                                ? tensor::getMixedSize(rewriter, loc, v, j)
+                                : rewriter.getIndexAttr(out.getDimSize(i)));
+        rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, v,
+                                                           *outGroups, sizes);
+        return success();
+      }
+    }
+    // 4. Through one dimension: collapse everything, expand everything.
     Value flat = input;
     if (in.getRank() > 1) {
       ReassociationIndices all;

@@ -6,7 +6,9 @@
 // step is an upstream MLIR pass except the first.
 //
 // Algorithm (buildCPUPipeline):
-//   1. convert-nn-to-linalg, then canonicalize: linalg on tensors.
+//   1. convert-nn-to-linalg, then canonicalize: linalg on tensors. With the
+//      blas option (the default), nnc-fold-matmul-transpose turns the
+//      transposes around matrix products into the transposed matmul ops.
 //   2. linalg-fuse-elementwise-ops, canonicalize, cse: chains of elementwise
 //      generics (and their producers into reductions) become one generic.
 //   3. one-shot-bufferize with bufferize-function-boundaries and identity
@@ -14,8 +16,10 @@
 //      the analysis allows; loops may yield fresh buffers.
 //   4. buffer-deallocation-pipeline (ownership-based deallocation), then
 //      convert-bufferization-to-memref for the clones it leaves.
-//   5. convert-linalg-to-loops: scf.for nests (tiling and vectorization come
-//      later).
+//   5. With the blas option, nnc-linalg-to-blas: f32 matrix products become
+//      calls to the runtime's nnc_sgemm (OpenBLAS, libnnc_blas.so; measured
+//      against tiling and vectorization in MLIR in bench/README.md). Then
+//      convert-linalg-to-loops: scf.for nests for everything else.
 //   6. To LLVM: expand-strided-metadata, lower-affine, convert-scf-to-cf;
 //      convert-math-to-funcs (integer powers), convert-math-to-llvm (exact
 //      log1p kept), convert-math-to-libm (erf, tanh, log1p); then memref,
@@ -68,10 +72,13 @@
 
 using namespace mlir;
 
-void nnc::buildCPUPipeline(OpPassManager &pm) {
+void nnc::buildCPUPipeline(OpPassManager &pm,
+                           const CPUPipelineOptions &options) {
   // 1-2. nn -> linalg on tensors, fused.
   pm.addPass(createConvertNNToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (options.blas)
+    pm.addPass(createFoldMatmulTranspose());
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -89,7 +96,9 @@ void nnc::buildCPUPipeline(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createBufferizationToMemRefPass());
 
-  // 5. Loops.
+  // 5. BLAS calls, then loops.
+  if (options.blas)
+    pm.addPass(createConvertLinalgToBlas());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
 
@@ -121,11 +130,13 @@ void nnc::registerCPUPipeline() {
     registerLinalgPasses();
     bufferization::registerBufferizationPasses();
     bufferization::registerBufferizationPipelines();
-    PassPipelineRegistration<>(
+    PassPipelineRegistration<CPUPipelineOptions>(
         "nnc-cpu-pipeline",
         "Lower func + nn to the LLVM dialect for CPUs (nn -> linalg, fusion, "
-        "bufferization, deallocation, loops, LLVM)",
-        [](OpPassManager &pm) { buildCPUPipeline(pm); });
+        "bufferization, deallocation, BLAS calls, loops, LLVM)",
+        [](OpPassManager &pm, const CPUPipelineOptions &options) {
+          buildCPUPipeline(pm, options);
+        });
     return true;
   }();
   (void)registered;
