@@ -5,7 +5,10 @@
 // before the compiled host program exists:
 //
 //   jit-steps SCRIPT --steps N [--set name=value]... --init INIT.safetensors
-//             --final FINAL.safetensors --losses LOSSES.txt
+//             --final FINAL.safetensors --losses LOSSES.txt [--time]
+//
+// --time prints the median time of one step (the call of the compiled
+// @step and the freeing of the previous buffers; no data loading).
 //
 // It checks SCRIPT, generates its first training step (MLIRGen,
 // nn-autodiff, inliner, CPU pipeline), JIT-compiles it, initialises the
@@ -40,6 +43,8 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -148,6 +153,7 @@ void writeWeights(const std::string &path,
 int main(int argc, char **argv) {
   std::string script, initPath, finalPath, lossesPath;
   int64_t steps = 10;
+  bool timing = false;
   FrontendOptions opts;
   opts.stdlibDir = NNC_STDLIB_DIR;
   for (int i = 1; i < argc; ++i) {
@@ -165,6 +171,8 @@ int main(int argc, char **argv) {
       finalPath = next();
     else if (a == "--losses")
       lossesPath = next();
+    else if (a == "--time")
+      timing = true;
     else if (a == "--set") {
       std::string kv = next();
       size_t eq = kv.find('=');
@@ -259,7 +267,9 @@ int main(int argc, char **argv) {
     writeWeights(initPath, params, p);
   std::vector<Desc> s = call(**engine, "init_state_0", p, stateRanks);
   std::ofstream losses(lossesPath.empty() ? "/dev/null" : lossesPath);
+  std::vector<double> seconds;
   for (int64_t k = 0; k < steps; ++k) {
+    auto start = std::chrono::steady_clock::now();
     if ((k + 1) * batch > data.n)
       die("not enough training samples");
     std::vector<int64_t> xShape{batch};
@@ -288,6 +298,16 @@ int main(int argc, char **argv) {
         std::free(b);
     p.assign(r.begin() + 1, r.begin() + 1 + p.size());
     s.assign(r.begin() + 1 + p.size(), r.end());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  if (timing && !seconds.empty()) {
+    std::vector<double> sorted = seconds;
+    std::sort(sorted.begin(), sorted.end());
+    double median = sorted[sorted.size() / 2];
+    std::cout << "steps " << steps << " batch " << batch << " median step ms "
+              << median * 1e3 << " steps/s " << 1.0 / median << "\n";
   }
   if (!finalPath.empty())
     writeWeights(finalPath, params, p);
