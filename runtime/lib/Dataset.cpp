@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Dataset.h"
+#include "AllocFailure.h"
 
 #include "nnc/runtime/DataHeaders.h"
 #include "nnc/runtime/Rng.h"
@@ -49,25 +50,6 @@ int64_t Dataset::targetSize() const {
 }
 
 namespace {
-
-/// Runs \p body, turning a failed allocation (a corrupt or huge file) into
-/// an error when the library is built with exceptions; without them, an
-/// allocation failure aborts as usual.
-template <typename Body>
-bool catchAllocFailure(const std::string &path, std::string &error,
-                       Body &&body) {
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
-  try {
-    return body();
-  } catch (const std::bad_alloc &) {
-  } catch (const std::length_error &) {
-  }
-  error = "'" + path + "': out of memory";
-  return false;
-#else
-  return body();
-#endif
-}
 
 /// "'path': " + message.
 std::string fileError(const std::string &path, const std::string &message) {

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Safetensors.h"
+#include "AllocFailure.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -33,25 +34,6 @@ constexpr unsigned kMaxJsonDepth = 64;
 
 std::string fileError(const std::string &path, const std::string &message) {
   return "'" + path + "': " + message;
-}
-
-/// Runs \p body, turning a failed allocation (a corrupt or huge file) into
-/// an error when the library is built with exceptions; without them, an
-/// allocation failure aborts as usual.
-template <typename Body>
-bool catchAllocFailure(const std::string &path, std::string &error,
-                       Body &&body) {
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
-  try {
-    return body();
-  } catch (const std::bad_alloc &) {
-  } catch (const std::length_error &) {
-  }
-  error = "'" + path + "': out of memory";
-  return false;
-#else
-  return body();
-#endif
 }
 
 /// A dtype, its element size and its rank in the reference implementation's

@@ -695,6 +695,22 @@ Value dropoutRule(SemaImpl &S, const Args &a, SourceRange r) {
   return like(S, x, r);
 }
 
+/// all(x), any(x): one bool from a bool tensor.
+Value boolReduceRule(SemaImpl &S, const Args &a, SourceRange r,
+                     const char *name) {
+  if (!S.expectTensor(*a[0], std::string("the argument of '") + name + "'"))
+    return err(r);
+  if (a[0]->type.dtype != DType::Bool) {
+    S.error(a[0]->range, std::string("'") + name +
+                             "' needs a bool tensor, but " + S.quoted(*a[0]) +
+                             " is " + S.typeStr(a[0]->type))
+        .note(a[0]->range,
+              "compare first, e.g. '" + a[0]->describe + " > 0.0'");
+    return err(r);
+  }
+  return S.makeTensor(DType::Bool, {}, r, "", a[0]->type.device);
+}
+
 Value whereRule(SemaImpl &S, const Args &a, SourceRange r) {
   const Value &c = *a[0];
   if (!S.expectTensor(c, "the condition of 'where'"))
@@ -1036,37 +1052,13 @@ const std::vector<Builtin> &nnc::builtinTable() {
        false,
        true,
        "true if every element is true",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!S.expectTensor(*a[0], "the argument of 'all'"))
-           return err(r);
-         if (a[0]->type.dtype != DType::Bool) {
-           S.error(a[0]->range, "'all' needs a bool tensor, but " +
-                                    S.quoted(*a[0]) + " is " +
-                                    S.typeStr(a[0]->type))
-               .note(a[0]->range,
-                     "compare first, e.g. '" + a[0]->describe + " > 0.0'");
-           return err(r);
-         }
-         return S.makeTensor(DType::Bool, {}, r, "", a[0]->type.device);
-       }},
+       RULE(boolReduceRule(S, a, r, "all"))},
       {"any",
        {{"x"}},
        false,
        true,
        "true if some element is true",
-       [](SemaImpl &S, const Args &a, const All &, SourceRange r, SourceRange) {
-         if (!S.expectTensor(*a[0], "the argument of 'any'"))
-           return err(r);
-         if (a[0]->type.dtype != DType::Bool) {
-           S.error(a[0]->range, "'any' needs a bool tensor, but " +
-                                    S.quoted(*a[0]) + " is " +
-                                    S.typeStr(a[0]->type))
-               .note(a[0]->range,
-                     "compare first, e.g. '" + a[0]->describe + " > 0.0'");
-           return err(r);
-         }
-         return S.makeTensor(DType::Bool, {}, r, "", a[0]->type.device);
-       }},
+       RULE(boolReduceRule(S, a, r, "any"))},
       // shapes
       {"reshape",
        {{"x"}, {"shape"}},
