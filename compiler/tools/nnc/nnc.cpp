@@ -20,7 +20,6 @@
 #include "nnc/Parse/Parser.h"
 
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
-#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -238,7 +237,7 @@ int runJob(bool checkOnly) {
         pm.addPass(mlir::createCanonicalizerPass());
         if (emit == Emit::Linalg) {
           pm.addPass(createConvertNNToLinalg());
-          pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+          pm.addPass(createFuseElementwisePass());
           pm.addPass(mlir::createCanonicalizerPass());
           pm.addPass(mlir::createCSEPass());
         }

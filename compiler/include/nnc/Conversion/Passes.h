@@ -43,6 +43,12 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
 /// mlir-translate --mlir-to-llvmir or an ExecutionEngine; with the blas
 /// option the code calls nnc_sgemm (runtime/include/nnc/runtime/Blas.h),
 /// which programs linked with nncCPUPipeline load from libnnc_blas.so.
+/// Elementwise fusion of linalg ops that does not fuse a producer over fewer
+/// loops into its consumer unless it is free (casts), so a scalar such as
+/// 1 - beta1^t is computed once, not once per element. Step 2 of the CPU
+/// pipeline.
+std::unique_ptr<mlir::Pass> createFuseElementwisePass();
+
 void buildCPUPipeline(mlir::OpPassManager &pm,
                       const CPUPipelineOptions &options = {});
 

@@ -9,8 +9,12 @@
 //   1. convert-nn-to-linalg, then canonicalize: linalg on tensors. With the
 //      blas option (the default), nnc-fold-matmul-transpose turns the
 //      transposes around matrix products into the transposed matmul ops.
-//   2. linalg-fuse-elementwise-ops, canonicalize, cse: chains of elementwise
-//      generics (and their producers into reductions) become one generic.
+//   2. Elementwise fusion, canonicalize, cse: chains of elementwise generics
+//      (and their producers into reductions) become one generic - except
+//      that a producer over fewer loops than its consumer (a scalar such as
+//      Adam's 1 - beta1^t, broadcast into a [256, 784] update) is fused only
+//      if it is free (casts and copies): fusing it would recompute it for
+//      every element of the consumer.
 //   3. one-shot-bufferize with bufferize-function-boundaries and identity
 //      layouts at function boundaries: tensors become memrefs, in place where
 //      the analysis allows; loops may yield fresh buffers.
@@ -57,10 +61,12 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
@@ -68,9 +74,56 @@
 #include "mlir/Dialect/Tensor/IR/TensorInferTypeOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+
+namespace {
+
+/// Linalg elementwise fusion with the rule of step 2.
+struct FuseElementwisePass : PassWrapper<FuseElementwisePass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FuseElementwisePass)
+  StringRef getArgument() const final { return "nnc-fuse-elementwise"; }
+  StringRef getDescription() const final {
+    return "Fuse elementwise linalg ops without recomputing smaller "
+           "producers per element";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<linalg::LinalgDialect, affine::AffineDialect,
+                    memref::MemRefDialect, tensor::TensorDialect>();
+  }
+  void runOnOperation() override {
+    auto control = [](OpOperand *fused) {
+      auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+      auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+      if (!producer || !consumer || !producer->hasOneUse())
+        return false;
+      if (producer.getNumLoops() >= consumer.getNumLoops())
+        return true;
+      // Fewer loops: fuse only what costs nothing per element.
+      for (Operation &op : producer.getBody()->without_terminator())
+        if (!isa<arith::ExtFOp, arith::TruncFOp, arith::SIToFPOp,
+                 arith::UIToFPOp, arith::FPToSIOp, arith::ExtSIOp,
+                 arith::ExtUIOp, arith::TruncIOp>(op))
+          return false;
+      return true;
+    };
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, &getContext());
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> nnc::createFuseElementwisePass() {
+  return std::make_unique<FuseElementwisePass>();
+}
 
 void nnc::buildCPUPipeline(OpPassManager &pm,
                            const CPUPipelineOptions &options) {
@@ -79,7 +132,7 @@ void nnc::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   if (options.blas)
     pm.addPass(createFoldMatmulTranspose());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(std::make_unique<FuseElementwisePass>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
