@@ -130,7 +130,7 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
       generateMLIR(context, *fe.getMain(), fe.getSema(), fe.getSourceManager(),
                    fe.getDiagnostics());
   ASSERT_TRUE(module) << errors;
-  for (const char *name : {"init_net", "init_state_0", "step_0"})
+  for (const char *name : {"init_net", "init_state_0", "step_0", "eval_0"})
     module->lookupSymbol<mlir::func::FuncOp>(name)->setAttr(
         "llvm.emit_c_interface", mlir::UnitAttr::get(&context));
 
@@ -163,7 +163,14 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
                Desc<1> *, Desc<1> *, Desc<3> *, StridedMemRefType<int64_t, 1> *,
                StridedMemRefType<double, 0> *);
   auto step = reinterpret_cast<StepFn>(lookup("step_0"));
-  ASSERT_TRUE(initNet && initState && step);
+  struct EvalResults {
+    Desc<0> loss, accuracy;
+  };
+  using EvalFn =
+      void (*)(EvalResults *, Desc<2> *, Desc<1> *, Desc<2> *, Desc<1> *,
+               Desc<3> *, StridedMemRefType<int64_t, 1> *);
+  auto evaluate = reinterpret_cast<EvalFn>(lookup("eval_0"));
+  ASSERT_TRUE(initNet && initState && step && evaluate);
 
   // Real data, in file order, through the runtime loader.
   rt::Dataset data;
@@ -207,12 +214,35 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
     p = r.params;
     s = r.state;
   }
+  // The compiled `evaluate ... { loss: cross_entropy, accuracy }` on 1000
+  // images the model has not seen (rows 50000..50999): better than chance.
+  const int64_t validRows = 1000, validFrom = 50000;
+  Desc<3> vx =
+      view<3>(data.features.data() + validFrom * 784, {validRows, 28, 28});
+  StridedMemRefType<int64_t, 1> vy;
+  vy.basePtr = vy.data = data.labels.data() + validFrom;
+  vy.offset = 0;
+  vy.sizes[0] = validRows;
+  vy.strides[0] = 1;
+  EvalResults ev;
+  evaluate(&ev, &p.w1, &p.b1, &p.w2, &p.b2, &vx, &vy);
+  float validLoss = ev.loss.data[ev.loss.offset];
+  float validAccuracy = ev.accuracy.data[ev.accuracy.offset];
+  std::cout << "validation: loss " << validLoss << ", accuracy "
+            << validAccuracy << "\n";
+  EXPECT_GT(validAccuracy, 0.6f);
+  EXPECT_LT(validAccuracy, 1.0f);
+  EXPECT_LT(validLoss, 1.2f);
+  Buffers evalBuffers;
+  evalBuffers.add(ev.loss), evalBuffers.add(ev.accuracy);
+  evalBuffers.freeExcept(Buffers());
+
   Buffers remaining;
   remaining.add(p), remaining.add(s);
   remaining.freeExcept(Buffers());
 
-  std::cout << "losses: first " << losses.front() << ", step 10 "
-            << losses[10] << ", last " << losses.back() << "\n";
+  std::cout << "losses: first " << losses.front() << ", step 10 " << losses[10]
+            << ", last " << losses.back() << "\n";
   // Random init over 10 classes: about ln(10) = 2.30.
   EXPECT_NEAR(losses.front(), std::log(10.0), 0.25);
   double last = 0;

@@ -205,7 +205,7 @@ private:
   GV builtin(const std::string &name, const CallExpr &e,
              std::vector<std::pair<std::string, const Expr *>> args,
              const Type *t);
-  GV inlineBody(const CheckedBody &cb, const CallExpr &e,
+  GV inlineBody(const CheckedBody &cb, SourceRange at,
                 std::vector<std::pair<std::string, GV>> args);
   bool stmt(const Stmt &s);
   GV lookup(const std::string &name, SourceRange r, const Type *t);
@@ -214,6 +214,7 @@ private:
   bool generateStep(const StepExpr &step, unsigned k);
   bool generateInit(const std::string &name, const ModelInstance *model,
                     SourceRange at);
+  bool generateEvaluate(const EvaluateExpr &e, unsigned k);
   /// Random ops get consecutive streams, so every parameter draws its own
   /// numbers from the run's seed.
   int64_t nextStream = 0;
@@ -435,7 +436,7 @@ GV Generator::call(const CallExpr &e, const Type *t) {
         return {};
       args.push_back({a.name.name, v});
     }
-    return inlineBody(cb, e, std::move(args));
+    return inlineBody(cb, e.range, std::move(args));
   }
   // A builtin: `exp(x)`, `prim.tanh(x)`, or the method form `x.sum(dim=1)`.
   std::vector<std::pair<std::string, const Expr *>> args;
@@ -456,7 +457,7 @@ GV Generator::call(const CallExpr &e, const Type *t) {
   return builtin(name, e, std::move(args), t);
 }
 
-GV Generator::inlineBody(const CheckedBody &cb, const CallExpr &e,
+GV Generator::inlineBody(const CheckedBody &cb, SourceRange at,
                          std::vector<std::pair<std::string, GV>> args) {
   const FnSignature &sig = *cb.signature;
   std::map<std::string, GV> frame;
@@ -504,7 +505,7 @@ GV Generator::inlineBody(const CheckedBody &cb, const CallExpr &e,
   env = std::move(savedEnv);
   returned = savedReturn;
   if (!failed && !result.ok())
-    fail(e.range, "a function without a result");
+    fail(at, "a function without a result");
   return result;
 }
 
@@ -1056,11 +1057,73 @@ bool Generator::generateInit(const std::string &name,
   return true;
 }
 
+bool Generator::generateEvaluate(const EvaluateExpr &e, unsigned k) {
+  const CheckedBody &script = sema.getBodies().front();
+  mlir::Location l = loc(e.range);
+  auto ev = script.evaluations.find(&e);
+  auto mt = script.types.find(e.model.get());
+  auto dt = script.types.find(e.data.get());
+  if (ev == script.evaluations.end() || mt == script.types.end() ||
+      dt == script.types.end() || !ev->second.forward)
+    return fail(e.range, "this 'evaluate'");
+  const ModelInstance *model = mt->second.model;
+  std::string root = modelPath(model);
+  auto modelParams = modelParameters(model);
+  // The batch types: a dataset is evaluated in batches of any size.
+  std::vector<Type> batch = dt->second.elems;
+  if (dt->second.kind == Type::Kind::Dataset)
+    for (Type &t : batch)
+      t.shape.insert(t.shape.begin(), Dim::unknown());
+  llvm::SmallVector<mlir::Type> argTypes;
+  for (auto &[n, t] : modelParams)
+    argTypes.push_back(tensorType(t));
+  argTypes.push_back(tensorType(batch[0]));
+  argTypes.push_back(tensorType(batch[1]));
+  auto f32Scalar = mlir::RankedTensorType::get({}, b.getF32Type());
+  llvm::SmallVector<mlir::Type> results(e.metrics.size(), f32Scalar);
+  b.setInsertionPointToEnd(module.getBody());
+  auto fn = b.create<mlir::func::FuncOp>(l, "eval_" + std::to_string(k),
+                                         b.getFunctionType(argTypes, results));
+  mlir::Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  params.clear();
+  for (size_t i = 0; i < modelParams.size(); ++i)
+    params[root + "." + modelParams[i].first] = entry->getArgument(i);
+  GV x, y;
+  x.value = entry->getArgument(modelParams.size());
+  y.value = entry->getArgument(modelParams.size() + 1);
+  env.assign(1, {});
+  GV out = inlineBody(*ev->second.forward, e.model->range, {{"", x}});
+  if (failed)
+    return false;
+  llvm::SmallVector<mlir::Value> values;
+  for (size_t i = 0; i < e.metrics.size(); ++i) {
+    const CheckedBody *mb =
+        i < ev->second.metrics.size() ? ev->second.metrics[i] : nullptr;
+    if (!mb)
+      return fail(e.metrics[i].name.range, "a builtin function as a metric");
+    GV m = inlineBody(*mb, e.metrics[i].name.range, {{"", out}, {"", y}});
+    if (failed)
+      return false;
+    mlir::Value v = m.value ? m.value : fill(m.constant, f32Scalar, {}, l);
+    if (rtt(v).getElementType() != b.getF32Type() || rtt(v).getRank() != 0)
+      v = b.create<nn::CastOp>(l, f32Scalar, v);
+    values.push_back(v);
+  }
+  b.create<mlir::func::ReturnOp>(l, values);
+  return true;
+}
+
 void collectSteps(const Block &block, std::vector<const StepExpr *> &out);
+
+std::vector<const EvaluateExpr *> *evaluationsOut = nullptr;
 
 void collectStepsInExpr(const Expr *e, std::vector<const StepExpr *> &out) {
   if (const auto *s = llvm::dyn_cast_or_null<StepExpr>(e))
     out.push_back(s);
+  if (const auto *v = llvm::dyn_cast_or_null<EvaluateExpr>(e))
+    if (evaluationsOut)
+      evaluationsOut->push_back(v);
 }
 
 void collectSteps(const Block &block, std::vector<const StepExpr *> &out) {
@@ -1085,6 +1148,8 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
       mlir::ModuleOp::create(loc({main.file, 0, 0}));
   module = *owned;
   std::vector<const StepExpr *> steps;
+  std::vector<const EvaluateExpr *> evaluations;
+  evaluationsOut = &evaluations;
   for (const StmtPtr &s : main.items) {
     Block one;
     if (const auto *e = dyn_cast<ExprStmt>(s.get()))
@@ -1112,8 +1177,12 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
     if (!generateInit(l->target.names[0].name, t->second.model, l->range))
       return nullptr;
   }
+  evaluationsOut = nullptr;
   for (size_t k = 0; k < steps.size(); ++k)
     if (!generateStep(*steps[k], static_cast<unsigned>(k)))
+      return nullptr;
+  for (size_t k = 0; k < evaluations.size(); ++k)
+    if (!generateEvaluate(*evaluations[k], static_cast<unsigned>(k)))
       return nullptr;
   if (mlir::failed(mlir::verify(module))) {
     diags.error({}, "internal error: the generated IR does not verify");

@@ -840,6 +840,7 @@ Value SemaImpl::callFunction(const Callable &c, std::vector<ArgValue> args,
   }
   if (callSite && currentBody && bodyByKey.count(key))
     currentBody->callees[callSite] = bodyByKey[key];
+  lastCalledBody = bodyByKey.count(key) ? bodyByKey[key] : nullptr;
   if (result.isError())
     return Value::error(callRange);
   if (c.kind == Callable::Kind::Method && c.self) {

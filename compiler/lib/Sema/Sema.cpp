@@ -1905,9 +1905,12 @@ Value SemaImpl::checkEvaluate(const EvaluateExpr &e) {
   Value y = makeTensor(batchesType.elems[1].dtype, batchesType.elems[1].shape,
                        e.data->range, "targets of " + data.describe);
   std::vector<ArgValue> fargs{{"", {}, x}};
+  lastCalledBody = nullptr;
   Value out = callValue(model, fargs, e.model->range);
   if (out.isError())
     return Value::error(e.range);
+  CheckedBody::Evaluation evaluation;
+  evaluation.forward = lastCalledBody;
   out.describe = model.describe + "(...)";
   Value rec;
   rec.type.kind = Type::Kind::Record;
@@ -1939,7 +1942,9 @@ Value SemaImpl::checkEvaluate(const EvaluateExpr &e) {
       continue;
     }
     std::vector<ArgValue> margs{{"", {}, out}, {"", {}, y}};
+    lastCalledBody = nullptr;
     Value r = callValue(fn, margs, m.fn ? m.fn->range : m.name.range);
+    evaluation.metrics.push_back(lastCalledBody);
     if (r.isError())
       continue;
     bool scalar =
@@ -1954,5 +1959,7 @@ Value SemaImpl::checkEvaluate(const EvaluateExpr &e) {
       continue;
     }
   }
+  if (currentBody)
+    currentBody->evaluations[&e] = evaluation;
   return rec;
 }

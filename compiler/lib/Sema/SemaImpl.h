@@ -402,6 +402,8 @@ private:
   std::map<std::string, CheckedBody *> bodyByKey;
   std::map<const ModelInstance *, const CheckedBody *> constructionBodies;
   const Expr *pendingCall = nullptr; ///< the CallExpr being resolved
+  /// The instantiation the latest function or method call reached.
+  const CheckedBody *lastCalledBody = nullptr;
   std::vector<std::pair<std::string, std::string>> configLines;
   friend class Sema;
 };

@@ -85,6 +85,13 @@ struct CheckedBody {
   std::vector<const Expr *> order; ///< expressions in checking order
   /// For each call of a function or method: the instantiation it reached.
   std::unordered_map<const Expr *, const CheckedBody *> callees;
+  /// For each `evaluate`: the model's forward and each metric's body (null
+  /// for a builtin metric), in the order of the metrics.
+  struct Evaluation {
+    const CheckedBody *forward = nullptr;
+    std::vector<const CheckedBody *> metrics;
+  };
+  std::unordered_map<const Expr *, Evaluation> evaluations;
 };
 
 class Sema {
