@@ -1,0 +1,1350 @@
+//===- HostABI.cpp - The C ABI of the compiled host program ---------------===//
+//
+// Implements HostABI.h on top of the runtime's data layer (Dataset.h),
+// checkpoints (Safetensors.h) and its own printing: Python's repr for host
+// floats (std::to_chars, shortest round trip) and PyTorch's tensor
+// formatting (a port of torch/_tensor_str.py's _Formatter, _vector_str,
+// _tensor_str_with_formatter and _add_suffixes with their default print
+// options). Every entry point runs inside guarded(), which turns an
+// allocation failure into an error message; every error goes through
+// fail(), which prints the message and exits with status 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nnc/runtime/HostABI.h"
+#include "nnc/runtime/Dataset.h"
+#include "nnc/runtime/Safetensors.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <memory>
+#include <new>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_map>
+#include <utility>
+
+using namespace nnc::rt;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// State
+//===----------------------------------------------------------------------===//
+
+/// A loader and the sample indices of its current batch.
+struct LoaderState {
+  LoaderState(std::shared_ptr<const Dataset> d, int64_t batch, bool shuffle,
+              bool dropLast, uint64_t seed)
+      : data(std::move(d)), loader(*data, batch, shuffle, dropLast, seed),
+        batch(batch), shuffle(shuffle) {}
+
+  std::shared_ptr<const Dataset> data;
+  BatchLoader loader;
+  int64_t batch;
+  bool shuffle;
+  /// The last epoch started, -1 before the first start.
+  int64_t lastEpoch = -1;
+  /// Samples of the current batch, in batch order; empty when none.
+  std::vector<int64_t> current;
+};
+
+/// The tracker of one best/since_best call site.
+struct Tracker {
+  bool hasBest = false;
+  double best = 0;
+  int64_t since = 0;
+};
+
+/// A tensor waiting for nnc_rt_save_end.
+struct PendingTensor {
+  std::string name;
+  const char *dtype;
+  std::vector<int64_t> shape;
+  std::vector<unsigned char> bytes;
+};
+
+struct State {
+  uint64_t seed = 0;
+  std::string scriptDir;
+  std::string location;
+  /// Datasets by id - 1; null once released.
+  std::vector<std::shared_ptr<Dataset>> datasets;
+  /// (dataset id, fraction bits) -> the ids of the two parts.
+  std::map<std::pair<int64_t, uint64_t>, std::pair<int64_t, int64_t>> splits;
+  std::vector<std::unique_ptr<LoaderState>> loaders;
+  std::unordered_map<int64_t, Tracker> trackers;
+  /// Whether the current print line has a value yet.
+  bool lineOpen = false;
+
+  bool saving = false;
+  std::string savePath;
+  std::vector<PendingTensor> pending;
+
+  bool loading = false;
+  std::string loadPath;
+  SafetensorsFile file;
+  std::set<std::string> loaded;
+};
+
+State &state() {
+  static std::unique_ptr<State> s;
+  if (!s)
+    s = std::make_unique<State>();
+  return *s;
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// Prints "[<location>: ]error: <message>" to stderr and exits with 1.
+[[noreturn]] void fail(const std::string &message) {
+  std::fflush(stdout);
+  const std::string &loc = state().location;
+  std::string line = (loc.empty() ? "" : loc + ": ") + "error: " + message;
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
+  std::exit(1);
+}
+
+/// An error that only wrong generated code can cause.
+[[noreturn]] void internal(const char *fn, const std::string &message) {
+  fail(std::string("internal error: ") + fn + ": " + message);
+}
+
+/// Runs an entry point's body; an allocation failure (a huge dataset, say)
+/// becomes an error instead of an exception escaping into compiled code.
+template <typename Body> auto guarded(Body &&body) -> decltype(body()) {
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    fail("out of memory");
+  } catch (const std::length_error &) {
+    fail("out of memory");
+  } catch (const std::exception &e) {
+    fail(std::string("internal error: ") + e.what());
+  }
+#else
+  return body();
+#endif
+}
+
+std::string str(const char *s) { return s ? s : ""; }
+
+std::string shapeString(const int64_t *dims, size_t rank) {
+  std::string s = "[";
+  for (size_t i = 0; i < rank; ++i)
+    s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+std::string shapeString(const std::vector<int64_t> &dims) {
+  return shapeString(dims.data(), dims.size());
+}
+
+//===----------------------------------------------------------------------===//
+// Handles
+//===----------------------------------------------------------------------===//
+
+std::shared_ptr<Dataset> &datasetSlot(const char *fn, int64_t id) {
+  State &s = state();
+  if (id < 1 || uint64_t(id) > s.datasets.size())
+    internal(fn, "invalid dataset id " + std::to_string(id));
+  std::shared_ptr<Dataset> &d = s.datasets[size_t(id - 1)];
+  if (!d)
+    internal(fn, "dataset " + std::to_string(id) + " was released");
+  return d;
+}
+
+const Dataset &dataset(const char *fn, int64_t id) {
+  return *datasetSlot(fn, id);
+}
+
+int64_t addDataset(Dataset d) {
+  State &s = state();
+  s.datasets.push_back(std::make_shared<Dataset>(std::move(d)));
+  return int64_t(s.datasets.size());
+}
+
+LoaderState &loader(const char *fn, int64_t id) {
+  State &s = state();
+  if (id < 1 || uint64_t(id) > s.loaders.size())
+    internal(fn, "invalid loader id " + std::to_string(id));
+  return *s.loaders[size_t(id - 1)];
+}
+
+//===----------------------------------------------------------------------===//
+// Files
+//===----------------------------------------------------------------------===//
+
+/// \p path resolved against the script directory.
+std::string resolve(const char *path) {
+  std::string p = str(path);
+  const std::string &dir = state().scriptDir;
+  if (p.empty() || p[0] == '/' || dir.empty())
+    return p;
+  return dir.back() == '/' ? dir + p : dir + "/" + p;
+}
+
+/// Creates the missing parent directories of \p path (errors show later,
+/// when the file itself cannot be created).
+void makeParents(const std::string &path) {
+  for (size_t at = path.find('/', 1); at != std::string::npos;
+       at = path.find('/', at + 1))
+    ::mkdir(path.substr(0, at).c_str(), 0777);
+}
+
+/// Replaces the file at \p path with \p bytes atomically: a temporary file
+/// "<path>.tmp.<pid>" in the same directory, fsync, rename, fsync of the
+/// directory. On failure the old file is untouched and \p error is set.
+bool writeAtomically(const std::string &path, const std::string &bytes,
+                     std::string &error) {
+  makeParents(path);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "'" + path + "': cannot create temporary file '" + tmp +
+            "': " + std::strerror(errno);
+    return false;
+  }
+  auto abandon = [&](const std::string &what) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    error = "'" + path + "': " + what + " temporary file '" + tmp +
+            "': " + std::strerror(e);
+    return false;
+  };
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = EIO;
+      return abandon("cannot write");
+    }
+    done += size_t(n);
+  }
+  if (::fsync(fd) != 0)
+    return abandon("cannot fsync");
+  if (::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    error = "'" + path + "': cannot close temporary file '" + tmp +
+            "': " + std::strerror(e);
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    error = "'" + path + "': cannot replace the file: " + std::strerror(e);
+    return false;
+  }
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "."
+                    : slash == 0               ? "/"
+                                               : path.substr(0, slash);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Numbers as text
+//===----------------------------------------------------------------------===//
+
+/// Formats the shortest round-trip digits of a finite non-zero value the
+/// way Python's float repr does. \p sci is std::to_chars' scientific form,
+/// "-d.ddde+XX".
+std::string pythonRepr(const char *sci) {
+  std::string s = sci;
+  std::string sign;
+  if (s[0] == '-') {
+    sign = "-";
+    s.erase(0, 1);
+  }
+  size_t e = s.find('e');
+  std::string mant = s.substr(0, e);
+  int exp10 = std::atoi(s.c_str() + e + 1);
+  std::string digits;
+  for (char c : mant)
+    if (c != '.')
+      digits += c;
+  while (digits.size() > 1 && digits.back() == '0')
+    digits.pop_back();
+  int n = int(digits.size());
+  int decpt = exp10 + 1; // value = 0.<digits> * 10^decpt
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0)
+      return sign + "0." + std::string(size_t(-decpt), '0') + digits;
+    if (decpt < n)
+      return sign + digits.substr(0, size_t(decpt)) + "." +
+             digits.substr(size_t(decpt));
+    return sign + digits + std::string(size_t(decpt - n), '0') + ".0";
+  }
+  std::string out = sign + digits.substr(0, 1);
+  if (n > 1)
+    out += "." + digits.substr(1);
+  int ax = exp10 < 0 ? -exp10 : exp10;
+  out += exp10 < 0 ? "e-" : "e+";
+  if (ax < 10)
+    out += "0";
+  return out + std::to_string(ax);
+}
+
+template <typename T> std::string reprOf(T v) {
+  if (std::isnan(v))
+    return "nan";
+  if (std::isinf(v))
+    return v < 0 ? "-inf" : "inf";
+  if (v == 0)
+    return std::signbit(v) ? "-0.0" : "0.0";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf) - 1, v,
+                         std::chars_format::scientific);
+  *r.ptr = '\0';
+  return pythonRepr(buf);
+}
+
+/// Python's "{:.<precision><conv>}".format(v) for conv 'f' or 'e'.
+std::string formatFixedOrSci(double v, char conv, int precision = 4) {
+  if (std::isnan(v))
+    return "nan";
+  if (std::isinf(v))
+    return v < 0 ? "-inf" : "inf";
+  char fmt[8] = {'%', '.', char('0' + precision), conv, 0};
+  int len = std::snprintf(nullptr, 0, fmt, v);
+  std::string s(size_t(len) + 1, '\0');
+  std::snprintf(s.data(), s.size(), fmt, v);
+  s.pop_back();
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors
+//===----------------------------------------------------------------------===//
+
+/// A tensor's elements in C order, with its shape.
+template <typename T> struct Dense {
+  std::vector<int64_t> shape;
+  std::vector<T> values;
+};
+
+/// Reads \p m (any strides) into C order. Checks the descriptor.
+template <typename T>
+Dense<T> readDense(const char *fn, const UnrankedMemRefType<T> *m) {
+  if (!m || !m->descriptor || m->rank < 0 || m->rank > 64)
+    internal(fn, "invalid memref descriptor");
+  DynamicMemRefType<T> d(*m);
+  Dense<T> out;
+  out.shape.assign(d.sizes, d.sizes + d.rank);
+  uint64_t count = 1;
+  for (int64_t s : out.shape) {
+    if (s < 0)
+      internal(fn, "memref with negative size " + shapeString(out.shape));
+    count *= uint64_t(s);
+  }
+  out.values.resize(size_t(count));
+  if (count == 0)
+    return out;
+  std::vector<int64_t> idx(size_t(d.rank), 0);
+  int64_t off = d.offset;
+  for (uint64_t k = 0; k < count; ++k) {
+    out.values[size_t(k)] = d.data[off];
+    for (int64_t dim = d.rank - 1; dim >= 0; --dim) {
+      if (++idx[size_t(dim)] < d.sizes[dim]) {
+        off += d.strides[dim];
+        break;
+      }
+      off -= (d.sizes[dim] - 1) * d.strides[dim];
+      idx[size_t(dim)] = 0;
+    }
+  }
+  return out;
+}
+
+/// Writes \p values (C order) into \p m (any strides).
+template <typename T>
+void writeDense(const DynamicMemRefType<T> &d, const T *values) {
+  uint64_t count = 1;
+  for (int64_t i = 0; i < d.rank; ++i)
+    count *= uint64_t(d.sizes[i]);
+  std::vector<int64_t> idx(size_t(d.rank), 0);
+  int64_t off = d.offset;
+  for (uint64_t k = 0; k < count; ++k) {
+    d.data[off] = values[k];
+    for (int64_t dim = d.rank - 1; dim >= 0; --dim) {
+      if (++idx[size_t(dim)] < d.sizes[dim]) {
+        off += d.strides[dim];
+        break;
+      }
+      off -= (d.sizes[dim] - 1) * d.strides[dim];
+      idx[size_t(dim)] = 0;
+    }
+  }
+}
+
+/// PyTorch's print options (torch.set_printoptions defaults).
+constexpr int kPrecision = 4;
+constexpr size_t kThreshold = 1000;
+constexpr int64_t kEdgeItems = 3;
+constexpr int kLineWidth = 80;
+
+/// The element kinds a tensor can print as.
+enum class ElemKind { Float, Int, Bool };
+
+/// PyTorch's _Formatter: one width and notation for all printed elements.
+class Formatter {
+public:
+  Formatter(ElemKind kind, const std::vector<double> &floats,
+            const std::vector<std::string> &texts) {
+    if (kind != ElemKind::Float) {
+      for (const std::string &t : texts)
+        maxWidth = std::max(maxWidth, t.size());
+      return;
+    }
+    std::vector<double> vals;
+    for (double v : floats)
+      if (std::isfinite(v) && v != 0)
+        vals.push_back(v);
+    if (vals.empty())
+      return;
+    double lo = std::fabs(vals[0]), hi = lo;
+    for (double v : vals) {
+      lo = std::min(lo, std::fabs(v));
+      hi = std::max(hi, std::fabs(v));
+      if (v != std::ceil(v))
+        intMode = false;
+    }
+    if (intMode) {
+      if (hi / lo > 1000.0 || hi > 1.0e8) {
+        sciMode = true;
+        for (double v : vals)
+          maxWidth = std::max(maxWidth, formatFixedOrSci(v, 'e').size());
+      } else {
+        for (double v : vals)
+          maxWidth = std::max(maxWidth, formatFixedOrSci(v, 'f', 0).size() + 1);
+      }
+    } else if (hi / lo > 1000.0 || hi > 1.0e8 || lo < 1.0e-4) {
+      sciMode = true;
+      for (double v : vals)
+        maxWidth = std::max(maxWidth, formatFixedOrSci(v, 'e').size());
+    } else {
+      for (double v : vals)
+        maxWidth = std::max(maxWidth, formatFixedOrSci(v, 'f').size());
+    }
+  }
+
+  size_t width() const { return maxWidth; }
+
+  /// Formats a float element, padded to the width.
+  std::string format(double v) const {
+    std::string s;
+    if (sciMode) {
+      s = formatFixedOrSci(v, 'e');
+    } else if (intMode) {
+      s = formatFixedOrSci(v, 'f', 0);
+      if (std::isfinite(v))
+        s += ".";
+    } else {
+      s = formatFixedOrSci(v, 'f', kPrecision);
+    }
+    return pad(s);
+  }
+  /// Pads an int or bool element's text to the width.
+  std::string pad(const std::string &s) const {
+    return s.size() < maxWidth ? std::string(maxWidth - s.size(), ' ') + s : s;
+  }
+
+private:
+  bool intMode = true;
+  bool sciMode = false;
+  size_t maxWidth = 1;
+};
+
+/// Prints a tensor of any kind the way torch's _str_intern does.
+class TensorPrinter {
+public:
+  TensorPrinter(ElemKind kind, std::vector<int64_t> shape,
+                std::vector<double> floats, std::vector<std::string> texts)
+      : kind(kind), shape(std::move(shape)), floats(std::move(floats)),
+        texts(std::move(texts)) {}
+
+  std::string print(const char *dtypeSuffix) {
+    const std::string prefix = "tensor(";
+    const size_t indent = prefix.size();
+    size_t count = kind == ElemKind::Float ? floats.size() : texts.size();
+    std::string body;
+    if (count == 0) {
+      body = "[]";
+    } else {
+      summarize = count > kThreshold;
+      // The formatter sees only the elements that are printed.
+      std::vector<double> fs;
+      std::vector<std::string> ts;
+      collect(0, 0, fs, ts);
+      formatter = std::make_unique<Formatter>(kind, fs, ts);
+      body = tensorStr(0, 0, indent);
+    }
+    std::vector<std::string> suffixes;
+    if (!shape.empty())
+      suffixes.push_back("shape=" + shapeString(shape));
+    if (dtypeSuffix)
+      suffixes.push_back(dtypeSuffix);
+    std::string out = prefix + body;
+    size_t nl = out.rfind('\n');
+    size_t lastLineLen =
+        nl == std::string::npos ? out.size() + 2 : out.size() - nl + 1;
+    for (const std::string &s : suffixes) {
+      if (lastLineLen + s.size() + 2 > size_t(kLineWidth)) {
+        out += ",\n" + std::string(indent, ' ') + s;
+        lastLineLen = indent + s.size();
+      } else {
+        out += ", " + s;
+        lastLineLen += s.size() + 2;
+      }
+    }
+    return out + ")";
+  }
+
+private:
+  ElemKind kind;
+  std::vector<int64_t> shape;
+  std::vector<double> floats;
+  std::vector<std::string> texts;
+  bool summarize = false;
+  std::unique_ptr<Formatter> formatter;
+
+  /// The indices printed along a dimension of size \p n.
+  std::vector<int64_t> shown(int64_t n) const {
+    std::vector<int64_t> idx;
+    if (summarize && n > 2 * kEdgeItems) {
+      for (int64_t i = 0; i < kEdgeItems; ++i)
+        idx.push_back(i);
+      for (int64_t i = n - kEdgeItems; i < n; ++i)
+        idx.push_back(i);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        idx.push_back(i);
+    }
+    return idx;
+  }
+  size_t stride(size_t dim) const {
+    size_t s = 1;
+    for (size_t d = dim + 1; d < shape.size(); ++d)
+      s *= size_t(shape[d]);
+    return s;
+  }
+  /// get_summarized_data: the elements that are printed.
+  void collect(size_t dim, size_t base, std::vector<double> &fs,
+               std::vector<std::string> &ts) const {
+    if (dim == shape.size()) {
+      if (kind == ElemKind::Float)
+        fs.push_back(floats[base]);
+      else
+        ts.push_back(texts[base]);
+      return;
+    }
+    for (int64_t i : shown(shape[dim]))
+      collect(dim + 1, base + size_t(i) * stride(dim), fs, ts);
+  }
+  std::string element(size_t at) const {
+    return kind == ElemKind::Float ? formatter->format(floats[at])
+                                   : formatter->pad(texts[at]);
+  }
+  /// _tensor_str_with_formatter / _vector_str.
+  std::string tensorStr(size_t dim, size_t base, size_t indent) const {
+    if (shape.empty())
+      return element(0);
+    int64_t n = shape[dim];
+    bool elide = summarize && n > 2 * kEdgeItems;
+    std::vector<int64_t> idx = shown(n);
+    if (dim + 1 == shape.size()) {
+      // max(1, floor((linewidth - indent) / (width + 2))).
+      long avail = long(kLineWidth) - long(indent);
+      long perLine =
+          std::max(1L, avail > 0 ? avail / long(formatter->width() + 2) : 0L);
+      std::vector<std::string> data;
+      for (size_t k = 0; k < idx.size(); ++k) {
+        if (elide && k == size_t(kEdgeItems))
+          data.push_back(" ...");
+        data.push_back(element(base + size_t(idx[k])));
+      }
+      std::string out = "[";
+      for (size_t k = 0; k < data.size(); ++k) {
+        if (k > 0)
+          out += size_t(k) % size_t(perLine) == 0
+                     ? ",\n" + std::string(indent + 1, ' ')
+                     : ", ";
+        out += data[k];
+      }
+      return out + "]";
+    }
+    std::vector<std::string> slices;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      if (elide && k == size_t(kEdgeItems))
+        slices.push_back("...");
+      slices.push_back(
+          tensorStr(dim + 1, base + size_t(idx[k]) * stride(dim), indent + 1));
+    }
+    std::string sep = "," + std::string(shape.size() - dim - 1, '\n') +
+                      std::string(indent + 1, ' ');
+    std::string out = "[";
+    for (size_t k = 0; k < slices.size(); ++k)
+      out += (k ? sep : "") + slices[k];
+    return out + "]";
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Printing
+//===----------------------------------------------------------------------===//
+
+void printValue(const std::string &text) {
+  State &s = state();
+  if (s.lineOpen)
+    std::fputc(' ', stdout);
+  s.lineOpen = true;
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+template <typename T>
+void printTensor(const char *fn, const UnrankedMemRefType<T> *m) {
+  guarded([&] {
+    Dense<T> d = readDense(fn, m);
+    std::vector<double> floats;
+    std::vector<std::string> texts;
+    ElemKind kind;
+    const char *suffix = nullptr;
+    if constexpr (std::is_floating_point_v<T>) {
+      kind = ElemKind::Float;
+      floats.assign(d.values.begin(), d.values.end());
+      if (std::is_same_v<T, double>)
+        suffix = "dtype=f64";
+    } else if constexpr (std::is_same_v<T, uint8_t>) {
+      kind = ElemKind::Bool;
+      for (T v : d.values)
+        texts.push_back(v ? "true" : "false");
+    } else {
+      kind = ElemKind::Int;
+      for (T v : d.values)
+        texts.push_back(std::to_string(v));
+    }
+    TensorPrinter p(kind, d.shape, std::move(floats), std::move(texts));
+    printValue(p.print(suffix));
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Loaders
+//===----------------------------------------------------------------------===//
+
+/// Hands a new caller-owned buffer of \p shape to \p result, filled by
+/// \p fill(T *).
+template <typename T, int R, typename Fill>
+void giveBuffer(const char *fn, StridedMemRefType<T, R> *result,
+                const std::vector<int64_t> &shape, Fill &&fill) {
+  if (!result)
+    internal(fn, "null result descriptor");
+  if (shape.size() != size_t(R))
+    internal(fn, "the batch has shape " + shapeString(shape) + " (rank " +
+                     std::to_string(shape.size()) + "), but the call returns " +
+                     "rank " + std::to_string(R));
+  size_t count = 1;
+  for (int64_t s : shape)
+    count *= size_t(s);
+  size_t bytes = std::max<size_t>(count * sizeof(T), 1);
+  bytes = (bytes + 63) / 64 * 64;
+  T *buf = static_cast<T *>(std::aligned_alloc(64, bytes));
+  if (!buf)
+    fail("out of memory");
+  fill(buf);
+  result->basePtr = result->data = buf;
+  result->offset = 0;
+  int64_t stride = 1;
+  for (int i = R - 1; i >= 0; --i) {
+    result->sizes[i] = shape[size_t(i)];
+    result->strides[i] = stride;
+    stride *= shape[size_t(i)];
+  }
+}
+
+LoaderState &batchOf(const char *fn, int64_t id) {
+  LoaderState &l = loader(fn, id);
+  if (l.current.empty())
+    internal(fn, "loader " + std::to_string(id) +
+                     " has no current batch (nnc_rt_loader_next was not "
+                     "called, or returned 0)");
+  return l;
+}
+
+std::vector<int64_t> batchShape(const LoaderState &l,
+                                const std::vector<int64_t> &sample) {
+  std::vector<int64_t> shape{int64_t(l.current.size())};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  return shape;
+}
+
+template <int R>
+void loaderX(const char *fn, StridedMemRefType<float, R> *result, int64_t id) {
+  guarded([&] {
+    LoaderState &l = batchOf(fn, id);
+    const Dataset &d = *l.data;
+    size_t fs = size_t(d.featureSize());
+    giveBuffer(fn, result, batchShape(l, d.featureShape), [&](float *out) {
+      for (size_t r = 0; r < l.current.size(); ++r)
+        std::memcpy(out + r * fs, d.features.data() + size_t(l.current[r]) * fs,
+                    fs * sizeof(float));
+    });
+  });
+}
+
+template <int R>
+void loaderYI64(const char *fn, StridedMemRefType<int64_t, R> *result,
+                int64_t id) {
+  guarded([&] {
+    LoaderState &l = batchOf(fn, id);
+    const Dataset &d = *l.data;
+    if (!d.intTargets)
+      internal(fn, "the dataset has float targets, not int64 labels");
+    size_t ts = size_t(d.targetSize());
+    giveBuffer(fn, result, batchShape(l, d.targetShape), [&](int64_t *out) {
+      for (size_t r = 0; r < l.current.size(); ++r)
+        std::memcpy(out + r * ts, d.labels.data() + size_t(l.current[r]) * ts,
+                    ts * sizeof(int64_t));
+    });
+  });
+}
+
+template <int R>
+void loaderYF32(const char *fn, StridedMemRefType<float, R> *result,
+                int64_t id) {
+  guarded([&] {
+    LoaderState &l = batchOf(fn, id);
+    const Dataset &d = *l.data;
+    size_t ts = size_t(d.targetSize());
+    giveBuffer(fn, result, batchShape(l, d.targetShape), [&](float *out) {
+      for (size_t r = 0; r < l.current.size(); ++r) {
+        size_t s = size_t(l.current[r]) * ts;
+        for (size_t j = 0; j < ts; ++j)
+          out[r * ts + j] =
+              d.intTargets ? float(d.labels[s + j]) : d.targets[s + j];
+      }
+    });
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Checkpoints and CSV
+//===----------------------------------------------------------------------===//
+
+template <typename T> const char *dtypeName() {
+  if constexpr (std::is_same_v<T, float>)
+    return "F32";
+  else if constexpr (std::is_same_v<T, double>)
+    return "F64";
+  else
+    return "I64";
+}
+
+template <typename T>
+void saveTensor(const char *fn, const char *name,
+                const UnrankedMemRefType<T> *m) {
+  guarded([&] {
+    State &s = state();
+    if (!s.saving)
+      internal(fn, "no save is open (nnc_rt_save_begin was not called)");
+    std::string n = str(name);
+    if (n.empty())
+      internal(fn, "empty tensor name");
+    for (const PendingTensor &p : s.pending)
+      if (p.name == n)
+        internal(fn, "tensor '" + n + "' is saved twice");
+    Dense<T> d = readDense(fn, m);
+    PendingTensor p;
+    p.name = n;
+    p.dtype = dtypeName<T>();
+    p.shape = d.shape;
+    p.bytes.resize(d.values.size() * sizeof(T));
+    if (!p.bytes.empty())
+      std::memcpy(p.bytes.data(), d.values.data(), p.bytes.size());
+    s.pending.push_back(std::move(p));
+  });
+}
+
+template <typename T>
+void loadTensor(const char *fn, const char *name,
+                const UnrankedMemRefType<T> *m) {
+  guarded([&] {
+    State &s = state();
+    if (!s.loading)
+      internal(fn, "no load is open (nnc_rt_load_begin was not called)");
+    if (!m || !m->descriptor || m->rank < 0 || m->rank > 64)
+      internal(fn, "invalid memref descriptor");
+    std::string n = str(name);
+    const std::string where = "'" + s.loadPath + "': ";
+    const SafetensorsTensor *t = s.file.find(n);
+    if (!t) {
+      std::string names;
+      size_t k = 0;
+      for (const SafetensorsTensor &u : s.file.tensors) {
+        if (k++ == 10) {
+          names += ", ...";
+          break;
+        }
+        names += (names.empty() ? "'" : ", '") + u.name + "'";
+      }
+      fail(where + "no tensor '" + n + "' (the file has " +
+           (names.empty() ? std::string("no tensors") : names) + ")");
+    }
+    DynamicMemRefType<T> d(*m);
+    std::vector<int64_t> want(d.sizes, d.sizes + d.rank);
+    if (t->dtype != dtypeName<T>())
+      fail(where + "tensor '" + n + "' is " + t->dtype + shapeString(t->shape) +
+           ", but the program expects " + dtypeName<T>() + shapeString(want));
+    if (t->shape != want)
+      fail(where + "tensor '" + n + "' has shape " + shapeString(t->shape) +
+           ", but the program expects " + shapeString(want));
+    size_t count = size_t((t->end - t->begin) / sizeof(T));
+    std::vector<T> values(count);
+    if (count)
+      std::memcpy(values.data(), s.file.bytes(*t), count * sizeof(T));
+    writeDense(d, values.data());
+    s.loaded.insert(n);
+  });
+}
+
+template <typename T>
+void writeCsv(const char *fn, const char *path,
+              const UnrankedMemRefType<T> *m) {
+  guarded([&] {
+    Dense<T> d = readDense(fn, m);
+    std::string p = resolve(path);
+    if (d.shape.size() != 1 && d.shape.size() != 2)
+      internal(fn, "'" + p + "': a tensor of shape " + shapeString(d.shape) +
+                       " cannot be written as CSV (1 or 2 dimensions)");
+    size_t rows = size_t(d.shape[0]);
+    size_t cols = d.shape.size() == 2 ? size_t(d.shape[1]) : 1;
+    std::string out = "id";
+    if (d.shape.size() == 1)
+      out += ",prediction";
+    else
+      for (size_t j = 0; j < cols; ++j)
+        out += ",p" + std::to_string(j);
+    out += "\n";
+    for (size_t i = 0; i < rows; ++i) {
+      out += std::to_string(i);
+      for (size_t j = 0; j < cols; ++j) {
+        out += ",";
+        T v = d.values[i * cols + j];
+        if constexpr (std::is_floating_point_v<T>)
+          out += reprOf(v);
+        else
+          out += std::to_string(v);
+      }
+      out += "\n";
+    }
+    std::string error;
+    if (!writeAtomically(p, out, error))
+      fail(error);
+  });
+}
+
+/// Records \p value at \p site; returns the calls since the best.
+int64_t track(int64_t site, double value, int32_t modeMax) {
+  Tracker &t = state().trackers[site];
+  bool better = !std::isnan(value) &&
+                (!t.hasBest || (modeMax ? value > t.best : value < t.best));
+  if (better) {
+    t.hasBest = true;
+    t.best = value;
+    t.since = 0;
+  } else {
+    ++t.since;
+  }
+  return t.since;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The ABI
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+void nnc_rt_init(int64_t seed) {
+  guarded([&] {
+    std::fflush(stdout);
+    state() = State();
+    state().seed = uint64_t(seed);
+  });
+}
+
+int32_t nnc_rt_finish(void) {
+  return guarded([&]() -> int32_t {
+    State &s = state();
+    int32_t status = 0;
+    std::string problem;
+    if (s.saving)
+      problem = "internal error: the save to '" + s.savePath +
+                "' was begun but not ended";
+    else if (s.loading)
+      problem = "internal error: the load from '" + s.loadPath +
+                "' was begun but not ended";
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      if (problem.empty())
+        problem = "cannot write to standard output";
+      std::clearerr(stdout);
+    }
+    if (!problem.empty()) {
+      std::string loc = s.location.empty() ? "" : s.location + ": ";
+      std::fprintf(stderr, "%serror: %s\n", loc.c_str(), problem.c_str());
+      std::fflush(stderr);
+      status = 1;
+    }
+    s = State();
+    return status;
+  });
+}
+
+void nnc_rt_set_script_dir(const char *dir) {
+  guarded([&] { state().scriptDir = str(dir); });
+}
+
+void nnc_rt_set_location(const char *location) {
+  guarded([&] { state().location = str(location); });
+}
+
+//===--- Datasets ---------------------------------------------------------===//
+
+int64_t nnc_rt_dataset_idx(const char *images, const char *labels) {
+  return guarded([&] {
+    Dataset d;
+    std::string error;
+    if (!loadIdx(resolve(images), resolve(labels), d, error))
+      fail(error);
+    return addDataset(std::move(d));
+  });
+}
+
+int64_t nnc_rt_dataset_csv(const char *path, const char *target,
+                           int64_t targetIndex, const char *features,
+                           int32_t featuresByIndex, int32_t intTarget) {
+  return guarded([&] {
+    const char *fn = "nnc_rt_dataset_csv";
+    auto index = [&](int64_t k) {
+      if (k < 0 || k > 1000000000)
+        internal(fn, "column index " + std::to_string(k) + " is out of range");
+      return int(k);
+    };
+    CsvColumn targetCol = targetIndex >= 0 ? CsvColumn(index(targetIndex))
+                                           : CsvColumn(str(target));
+    std::vector<CsvColumn> cols;
+    std::string list = str(features);
+    if (!list.empty()) {
+      size_t at = 0;
+      while (true) {
+        size_t end = list.find('\x1f', at);
+        std::string item = list.substr(at, end - at);
+        if (featuresByIndex) {
+          char *stop = nullptr;
+          errno = 0;
+          long long k = std::strtoll(item.c_str(), &stop, 10);
+          if (item.empty() || *stop || errno)
+            internal(fn, "feature column index '" + item + "' is not a number");
+          cols.push_back(CsvColumn(index(k)));
+        } else {
+          cols.push_back(CsvColumn(item));
+        }
+        if (end == std::string::npos)
+          break;
+        at = end + 1;
+      }
+    }
+    Dataset d;
+    std::string error;
+    if (!loadCsv(resolve(path), targetCol, cols, intTarget != 0, d, error))
+      fail(error);
+    // The language's types: a class id per sample, or f32[1].
+    d.targetShape =
+        intTarget ? std::vector<int64_t>{} : std::vector<int64_t>{1};
+    return addDataset(std::move(d));
+  });
+}
+
+int64_t nnc_rt_dataset_npy(const char *inputs, const char *targets) {
+  return guarded([&] {
+    Dataset d;
+    std::string error;
+    if (!loadNpy(resolve(inputs), resolve(targets), d, error))
+      fail(error);
+    return addDataset(std::move(d));
+  });
+}
+
+int64_t nnc_rt_dataset_scale(int64_t id, double mul, double add) {
+  return guarded([&] {
+    Dataset d = dataset("nnc_rt_dataset_scale", id);
+    scale(d, float(mul), float(add));
+    return addDataset(std::move(d));
+  });
+}
+
+int64_t nnc_rt_dataset_split(int64_t id, double fraction, int32_t part) {
+  return guarded([&] {
+    const char *fn = "nnc_rt_dataset_split";
+    if (part != 0 && part != 1)
+      internal(fn, "part " + std::to_string(part) + " (must be 0 or 1)");
+    const Dataset &d = dataset(fn, id);
+    uint64_t bits;
+    std::memcpy(&bits, &fraction, sizeof(bits));
+    State &s = state();
+    auto key = std::make_pair(id, bits);
+    auto it = s.splits.find(key);
+    if (it == s.splits.end()) {
+      Dataset a, b;
+      split(d, fraction, a, b);
+      int64_t first = addDataset(std::move(a));
+      int64_t second = addDataset(std::move(b));
+      it = s.splits.emplace(key, std::make_pair(first, second)).first;
+    }
+    return part == 0 ? it->second.first : it->second.second;
+  });
+}
+
+int64_t nnc_rt_dataset_standardize(int64_t id, int64_t likeId) {
+  return guarded([&] {
+    const char *fn = "nnc_rt_dataset_standardize";
+    Dataset d = dataset(fn, id);
+    std::string error;
+    if (!standardize(d, dataset(fn, likeId), error))
+      fail(error);
+    return addDataset(std::move(d));
+  });
+}
+
+int64_t nnc_rt_dataset_size(int64_t id) {
+  return guarded([&] { return dataset("nnc_rt_dataset_size", id).n; });
+}
+
+void nnc_rt_dataset_release(int64_t id) {
+  guarded([&] { datasetSlot("nnc_rt_dataset_release", id).reset(); });
+}
+
+//===--- Loaders ----------------------------------------------------------===//
+
+int64_t nnc_rt_loader(int64_t datasetId, int64_t batch, int32_t shuffle,
+                      int32_t dropLast) {
+  return guarded([&] {
+    const char *fn = "nnc_rt_loader";
+    std::shared_ptr<Dataset> d = datasetSlot(fn, datasetId);
+    if (batch < 1)
+      internal(fn, "batch size " + std::to_string(batch) + " (must be >= 1)");
+    State &s = state();
+    s.loaders.push_back(std::make_unique<LoaderState>(
+        std::move(d), batch, shuffle != 0, dropLast != 0, s.seed));
+    return int64_t(s.loaders.size());
+  });
+}
+
+void nnc_rt_loader_start(int64_t id, int64_t epoch) {
+  guarded([&] {
+    LoaderState &l = loader("nnc_rt_loader_start", id);
+    int64_t e = epoch >= 0 ? epoch : l.lastEpoch + 1;
+    l.loader.startEpoch(e);
+    l.lastEpoch = e;
+    l.current.clear();
+  });
+}
+
+void nnc_rt_loader_seek(int64_t id, int64_t batchIndex) {
+  guarded([&] {
+    LoaderState &l = loader("nnc_rt_loader_seek", id);
+    l.loader.seek(batchIndex);
+    l.current.clear();
+  });
+}
+
+int64_t nnc_rt_loader_num_batches(int64_t id) {
+  return guarded([&] {
+    return loader("nnc_rt_loader_num_batches", id).loader.numBatches();
+  });
+}
+
+int64_t nnc_rt_loader_next(int64_t id) {
+  return guarded([&] {
+    LoaderState &l = loader("nnc_rt_loader_next", id);
+    l.current.clear();
+    // Before a successful next(), the position is batchIndex() * batch.
+    int64_t start = l.loader.batchIndex() * l.batch;
+    int64_t rows = 0;
+    if (!l.loader.next(nullptr, nullptr, nullptr, rows))
+      return int64_t(0);
+    const std::vector<int64_t> &order = l.loader.order();
+    for (int64_t r = 0; r < rows; ++r)
+      l.current.push_back(l.shuffle ? order[size_t(start + r)] : start + r);
+    return rows;
+  });
+}
+
+#define NNC_LOADER_X(R)                                                        \
+  void _mlir_ciface_nnc_rt_loader_x_f32_##R(                                   \
+      StridedMemRefType<float, R> *result, int64_t loader) {                   \
+    loaderX<R>("nnc_rt_loader_x_f32_" #R, result, loader);                     \
+  }
+NNC_LOADER_X(1)
+NNC_LOADER_X(2)
+NNC_LOADER_X(3)
+NNC_LOADER_X(4)
+NNC_LOADER_X(5)
+#undef NNC_LOADER_X
+
+#define NNC_LOADER_Y(R)                                                        \
+  void _mlir_ciface_nnc_rt_loader_y_i64_##R(                                   \
+      StridedMemRefType<int64_t, R> *result, int64_t loader) {                 \
+    loaderYI64<R>("nnc_rt_loader_y_i64_" #R, result, loader);                  \
+  }                                                                            \
+  void _mlir_ciface_nnc_rt_loader_y_f32_##R(                                   \
+      StridedMemRefType<float, R> *result, int64_t loader) {                   \
+    loaderYF32<R>("nnc_rt_loader_y_f32_" #R, result, loader);                  \
+  }
+NNC_LOADER_Y(1)
+NNC_LOADER_Y(2)
+NNC_LOADER_Y(3)
+#undef NNC_LOADER_Y
+
+//===--- Printing ---------------------------------------------------------===//
+
+void nnc_rt_print_str(const char *s) {
+  guarded([&] { printValue(str(s)); });
+}
+
+void nnc_rt_print_i64(int64_t value) {
+  guarded([&] { printValue(std::to_string(value)); });
+}
+
+void nnc_rt_print_f64(double value) {
+  guarded([&] { printValue(reprOf(value)); });
+}
+
+void nnc_rt_print_bool(int32_t value) {
+  guarded([&] { printValue(value ? "true" : "false"); });
+}
+
+void _mlir_ciface_nnc_rt_print_tensor_f32(UnrankedMemRefType<float> *tensor) {
+  printTensor("nnc_rt_print_tensor_f32", tensor);
+}
+void _mlir_ciface_nnc_rt_print_tensor_f64(UnrankedMemRefType<double> *tensor) {
+  printTensor("nnc_rt_print_tensor_f64", tensor);
+}
+void _mlir_ciface_nnc_rt_print_tensor_i64(UnrankedMemRefType<int64_t> *tensor) {
+  printTensor("nnc_rt_print_tensor_i64", tensor);
+}
+void _mlir_ciface_nnc_rt_print_tensor_i1(UnrankedMemRefType<uint8_t> *tensor) {
+  printTensor("nnc_rt_print_tensor_i1", tensor);
+}
+
+void nnc_rt_print_end(void) {
+  guarded([&] {
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    state().lineOpen = false;
+  });
+}
+
+//===--- Metrics ----------------------------------------------------------===//
+
+bool nnc_rt_best(int64_t site, double value, int32_t modeMax) {
+  return guarded([&] { return track(site, value, modeMax) == 0; });
+}
+
+int64_t nnc_rt_since_best(int64_t site, double value, int32_t modeMax) {
+  return guarded([&] { return track(site, value, modeMax); });
+}
+
+//===--- Checkpoints ------------------------------------------------------===//
+
+void nnc_rt_save_begin(const char *path) {
+  guarded([&] {
+    State &s = state();
+    if (s.saving || s.loading)
+      internal("nnc_rt_save_begin", "a save or load is already open");
+    s.saving = true;
+    s.savePath = resolve(path);
+    s.pending.clear();
+  });
+}
+
+void _mlir_ciface_nnc_rt_save_f32(const char *name,
+                                  UnrankedMemRefType<float> *tensor) {
+  saveTensor("nnc_rt_save_f32", name, tensor);
+}
+void _mlir_ciface_nnc_rt_save_f64(const char *name,
+                                  UnrankedMemRefType<double> *tensor) {
+  saveTensor("nnc_rt_save_f64", name, tensor);
+}
+void _mlir_ciface_nnc_rt_save_i64(const char *name,
+                                  UnrankedMemRefType<int64_t> *tensor) {
+  saveTensor("nnc_rt_save_i64", name, tensor);
+}
+
+void nnc_rt_save_end(void) {
+  guarded([&] {
+    State &s = state();
+    if (!s.saving)
+      internal("nnc_rt_save_end", "no save is open");
+    std::vector<TensorRecord> records;
+    for (const PendingTensor &p : s.pending) {
+      TensorRecord r;
+      r.name = p.name;
+      r.dtype = p.dtype;
+      r.shape = p.shape;
+      r.data = p.bytes.data();
+      r.bytes = p.bytes.size();
+      records.push_back(std::move(r));
+    }
+    makeParents(s.savePath);
+    std::string error;
+    if (!writeSafetensors(s.savePath, records, {{"format", "pt"}}, error))
+      fail(error);
+    s.saving = false;
+    s.pending.clear();
+  });
+}
+
+void nnc_rt_load_begin(const char *path) {
+  guarded([&] {
+    State &s = state();
+    if (s.saving || s.loading)
+      internal("nnc_rt_load_begin", "a save or load is already open");
+    s.loadPath = resolve(path);
+    std::string error;
+    if (!readSafetensors(s.loadPath, s.file, error))
+      fail(error);
+    s.loading = true;
+    s.loaded.clear();
+  });
+}
+
+void _mlir_ciface_nnc_rt_load_f32(const char *name,
+                                  UnrankedMemRefType<float> *tensor) {
+  loadTensor("nnc_rt_load_f32", name, tensor);
+}
+void _mlir_ciface_nnc_rt_load_f64(const char *name,
+                                  UnrankedMemRefType<double> *tensor) {
+  loadTensor("nnc_rt_load_f64", name, tensor);
+}
+void _mlir_ciface_nnc_rt_load_i64(const char *name,
+                                  UnrankedMemRefType<int64_t> *tensor) {
+  loadTensor("nnc_rt_load_i64", name, tensor);
+}
+
+void nnc_rt_load_end(void) {
+  guarded([&] {
+    State &s = state();
+    if (!s.loading)
+      internal("nnc_rt_load_end", "no load is open");
+    for (const SafetensorsTensor &t : s.file.tensors)
+      if (!s.loaded.count(t.name))
+        fail("'" + s.loadPath + "': unexpected tensor '" + t.name +
+             "': the program has nothing of that name to load it into");
+    s.loading = false;
+    s.file = SafetensorsFile();
+    s.loaded.clear();
+  });
+}
+
+//===--- Predictions ------------------------------------------------------===//
+
+void _mlir_ciface_nnc_rt_write_csv_i64(const char *path,
+                                       UnrankedMemRefType<int64_t> *tensor) {
+  writeCsv("nnc_rt_write_csv_i64", path, tensor);
+}
+void _mlir_ciface_nnc_rt_write_csv_f32(const char *path,
+                                       UnrankedMemRefType<float> *tensor) {
+  writeCsv("nnc_rt_write_csv_f32", path, tensor);
+}
+void _mlir_ciface_nnc_rt_write_csv_f64(const char *path,
+                                       UnrankedMemRefType<double> *tensor) {
+  writeCsv("nnc_rt_write_csv_f64", path, tensor);
+}
+
+} // extern "C"
+
+const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
+#define NNC_SYM(fn)                                                            \
+  HostSymbol { #fn, reinterpret_cast < void *>(&fn) }
+  static const std::vector<HostSymbol> symbols = {
+      NNC_SYM(nnc_rt_init),
+      NNC_SYM(nnc_rt_finish),
+      NNC_SYM(nnc_rt_set_script_dir),
+      NNC_SYM(nnc_rt_set_location),
+      NNC_SYM(nnc_rt_dataset_idx),
+      NNC_SYM(nnc_rt_dataset_csv),
+      NNC_SYM(nnc_rt_dataset_npy),
+      NNC_SYM(nnc_rt_dataset_scale),
+      NNC_SYM(nnc_rt_dataset_split),
+      NNC_SYM(nnc_rt_dataset_standardize),
+      NNC_SYM(nnc_rt_dataset_size),
+      NNC_SYM(nnc_rt_dataset_release),
+      NNC_SYM(nnc_rt_loader),
+      NNC_SYM(nnc_rt_loader_start),
+      NNC_SYM(nnc_rt_loader_seek),
+      NNC_SYM(nnc_rt_loader_num_batches),
+      NNC_SYM(nnc_rt_loader_next),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_1),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_2),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_3),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_4),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_5),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_i64_1),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_i64_2),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_i64_3),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_f32_1),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_f32_2),
+      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_f32_3),
+      NNC_SYM(nnc_rt_print_str),
+      NNC_SYM(nnc_rt_print_i64),
+      NNC_SYM(nnc_rt_print_f64),
+      NNC_SYM(nnc_rt_print_bool),
+      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_f32),
+      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_f64),
+      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_i64),
+      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_i1),
+      NNC_SYM(nnc_rt_print_end),
+      NNC_SYM(nnc_rt_best),
+      NNC_SYM(nnc_rt_since_best),
+      NNC_SYM(nnc_rt_save_begin),
+      NNC_SYM(_mlir_ciface_nnc_rt_save_f32),
+      NNC_SYM(_mlir_ciface_nnc_rt_save_f64),
+      NNC_SYM(_mlir_ciface_nnc_rt_save_i64),
+      NNC_SYM(nnc_rt_save_end),
+      NNC_SYM(nnc_rt_load_begin),
+      NNC_SYM(_mlir_ciface_nnc_rt_load_f32),
+      NNC_SYM(_mlir_ciface_nnc_rt_load_f64),
+      NNC_SYM(_mlir_ciface_nnc_rt_load_i64),
+      NNC_SYM(nnc_rt_load_end),
+      NNC_SYM(_mlir_ciface_nnc_rt_write_csv_i64),
+      NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f32),
+      NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f64),
+  };
+#undef NNC_SYM
+  return symbols;
+}
