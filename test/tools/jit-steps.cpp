@@ -18,6 +18,8 @@
 // data declaration says (this tool reads the config entries `train_images`,
 // `train_labels` and `batch` by name) - and writes the final weights and the
 // loss of every step. Names are PyTorch's state-dict keys (`fc1.weight`).
+// A script may instead name two .npy files, `train_x` and `train_y`
+// (relative to the script), used as they are.
 //
 // Functions are called through MLIR's packed interface, so any model works:
 // each memref argument is a descriptor {base, data, offset, sizes, strides}.
@@ -192,8 +194,11 @@ int main(int argc, char **argv) {
   for (auto &[k, v] : fe.getSema().configValues())
     config[k] =
         v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
+  // The training data: IDX images and labels (scaled by 1/255, as the
+  // Fashion-MNIST example declares), or two .npy files used as they are.
+  bool npy = config.count("train_x") && config.count("train_y");
   for (const char *k : {"train_images", "train_labels", "batch"})
-    if (!config.count(k))
+    if (!config.count(k) && !(npy && std::string(k) != "batch"))
       die(std::string("the script has no config entry '") + k + "'");
   int64_t batch = std::atol(config["batch"].c_str());
 
@@ -255,9 +260,21 @@ int main(int argc, char **argv) {
 
   rt::Dataset data;
   std::string err;
-  if (!rt::loadIdx(config["train_images"], config["train_labels"], data, err))
-    die(err);
-  rt::scale(data, 1.0f / 255.0f, 0.0f);
+  std::string dir = script.find('/') == std::string::npos
+                        ? "."
+                        : script.substr(0, script.rfind('/'));
+  auto resolve = [&](const std::string &p) {
+    return p.empty() || p[0] == '/' ? p : dir + "/" + p;
+  };
+  if (npy) {
+    if (!rt::loadNpy(resolve(config["train_x"]), resolve(config["train_y"]),
+                     data, err))
+      die(err);
+  } else {
+    if (!rt::loadIdx(config["train_images"], config["train_labels"], data, err))
+      die(err);
+    rt::scale(data, 1.0f / 255.0f, 0.0f);
+  }
   int64_t perSample = data.features.size() / data.n;
   std::vector<int64_t> sampleShape = data.featureShape;
 
@@ -278,7 +295,16 @@ int main(int argc, char **argv) {
     args.insert(args.end(), s.begin(), s.end());
     args.push_back(
         Desc::view(data.features.data() + k * batch * perSample, xShape));
-    args.push_back(Desc::view(data.labels.data() + k * batch, {batch}));
+    if (data.intTargets) {
+      args.push_back(Desc::view(data.labels.data() + k * batch, {batch}));
+    } else {
+      std::vector<int64_t> yShape{batch};
+      yShape.insert(yShape.end(), data.targetShape.begin(),
+                    data.targetShape.end());
+      int64_t perTarget = data.targetSize();
+      args.push_back(
+          Desc::view(data.targets.data() + k * batch * perTarget, yShape));
+    }
     double t = static_cast<double>(k + 1);
     args.push_back(Desc::view(&t, {}));
     std::vector<Desc> r = call(**engine, "step_0", args, stepRanks);
