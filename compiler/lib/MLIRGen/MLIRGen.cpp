@@ -1114,57 +1114,42 @@ bool Generator::generateEvaluate(const EvaluateExpr &e, unsigned k) {
   return true;
 }
 
-void collectSteps(const Block &block, std::vector<const StepExpr *> &out);
+/// The `step` and `evaluate` expressions of the script, in source order:
+/// statement values and `let` initialisers, inside loops and ifs too.
+struct ScriptSites {
+  std::vector<const StepExpr *> steps;
+  std::vector<const EvaluateExpr *> evaluations;
 
-std::vector<const EvaluateExpr *> *evaluationsOut = nullptr;
-
-void collectStepsInExpr(const Expr *e, std::vector<const StepExpr *> &out) {
-  if (const auto *s = llvm::dyn_cast_or_null<StepExpr>(e))
-    out.push_back(s);
-  if (const auto *v = llvm::dyn_cast_or_null<EvaluateExpr>(e))
-    if (evaluationsOut)
-      evaluationsOut->push_back(v);
-}
-
-void collectSteps(const Block &block, std::vector<const StepExpr *> &out) {
-  for (const StmtPtr &s : block) {
-    if (const auto *e = dyn_cast<ExprStmt>(s.get()))
-      collectStepsInExpr(e->expr.get(), out);
-    else if (const auto *l = dyn_cast<LetStmt>(s.get()))
-      collectStepsInExpr(l->init.get(), out);
-    else if (const auto *f = dyn_cast<ForStmt>(s.get()))
-      collectSteps(f->body, out);
-    else if (const auto *w = dyn_cast<WhileStmt>(s.get()))
-      collectSteps(w->body, out);
-    else if (const auto *i = dyn_cast<IfStmt>(s.get())) {
-      collectSteps(i->thenBody, out);
-      collectSteps(i->elseBody, out);
+  void expr(const Expr *e) {
+    if (const auto *s = llvm::dyn_cast_or_null<StepExpr>(e))
+      steps.push_back(s);
+    if (const auto *v = llvm::dyn_cast_or_null<EvaluateExpr>(e))
+      evaluations.push_back(v);
+  }
+  void block(const Block &b) {
+    for (const StmtPtr &s : b) {
+      if (const auto *e = dyn_cast<ExprStmt>(s.get()))
+        expr(e->expr.get());
+      else if (const auto *l = dyn_cast<LetStmt>(s.get()))
+        expr(l->init.get());
+      else if (const auto *f = dyn_cast<ForStmt>(s.get()))
+        block(f->body);
+      else if (const auto *w = dyn_cast<WhileStmt>(s.get()))
+        block(w->body);
+      else if (const auto *i = dyn_cast<IfStmt>(s.get())) {
+        block(i->thenBody);
+        block(i->elseBody);
+      }
     }
   }
-}
+};
 
 mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
   mlir::OwningOpRef<mlir::ModuleOp> owned =
       mlir::ModuleOp::create(loc({main.file, 0, 0}));
   module = *owned;
-  std::vector<const StepExpr *> steps;
-  std::vector<const EvaluateExpr *> evaluations;
-  evaluationsOut = &evaluations;
-  for (const StmtPtr &s : main.items) {
-    Block one;
-    if (const auto *e = dyn_cast<ExprStmt>(s.get()))
-      collectStepsInExpr(e->expr.get(), steps);
-    else if (const auto *l = dyn_cast<LetStmt>(s.get()))
-      collectStepsInExpr(l->init.get(), steps);
-    else if (const auto *f = dyn_cast<ForStmt>(s.get()))
-      collectSteps(f->body, steps);
-    else if (const auto *w = dyn_cast<WhileStmt>(s.get()))
-      collectSteps(w->body, steps);
-    else if (const auto *i = dyn_cast<IfStmt>(s.get())) {
-      collectSteps(i->thenBody, steps);
-      collectSteps(i->elseBody, steps);
-    }
-  }
+  ScriptSites sites;
+  sites.block(main.items);
   // @init_<name> for every model bound at the top level.
   const CheckedBody &script = sema.getBodies().front();
   for (const StmtPtr &s : main.items) {
@@ -1177,12 +1162,11 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
     if (!generateInit(l->target.names[0].name, t->second.model, l->range))
       return nullptr;
   }
-  evaluationsOut = nullptr;
-  for (size_t k = 0; k < steps.size(); ++k)
-    if (!generateStep(*steps[k], static_cast<unsigned>(k)))
+  for (size_t k = 0; k < sites.steps.size(); ++k)
+    if (!generateStep(*sites.steps[k], static_cast<unsigned>(k)))
       return nullptr;
-  for (size_t k = 0; k < evaluations.size(); ++k)
-    if (!generateEvaluate(*evaluations[k], static_cast<unsigned>(k)))
+  for (size_t k = 0; k < sites.evaluations.size(); ++k)
+    if (!generateEvaluate(*sites.evaluations[k], static_cast<unsigned>(k)))
       return nullptr;
   if (mlir::failed(mlir::verify(module))) {
     diags.error({}, "internal error: the generated IR does not verify");
