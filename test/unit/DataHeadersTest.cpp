@@ -12,6 +12,8 @@
 
 #include "nnc/runtime/DataHeaders.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -26,24 +28,9 @@ using namespace nnc::rt;
 
 namespace {
 
-const char *const kFashionDir = "/usr/share/datasets/fashion-mnist";
+using nnc::test::gzipBytes;
 
-/// gzip-compresses \p data in memory.
-std::string gzipBytes(const std::string &data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef *>(&out[0]);
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+const char *const kFashionDir = "/usr/share/datasets/fashion-mnist";
 
 /// Big-endian u32.
 std::string be32(uint32_t v) {

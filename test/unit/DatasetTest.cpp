@@ -13,6 +13,8 @@
 #include "nnc/runtime/Dataset.h"
 #include "nnc/runtime/Rng.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -31,51 +33,10 @@ using namespace nnc::rt;
 
 namespace {
 
+using nnc::test::gzipBytes;
+using nnc::test::TempDir;
+
 const char *const kFashionDir = "/usr/share/datasets/fashion-mnist";
-
-/// A fresh temporary directory, removed with its files at the end.
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/nnc-dataset-test-XXXXXX";
-    const char *d = mkdtemp(tmpl);
-    EXPECT_NE(d, nullptr);
-    dir = d ? d : "/tmp";
-  }
-  ~TempDir() {
-    for (const std::string &f : files)
-      std::remove(f.c_str());
-    rmdir(dir.c_str());
-  }
-  /// Writes \p bytes to a file called \p name and returns its path.
-  std::string write(const std::string &name, const std::string &bytes) {
-    std::string path = dir + "/" + name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    files.push_back(path);
-    return path;
-  }
-
-  std::string dir;
-
-private:
-  std::vector<std::string> files;
-};
-
-std::string gzipBytes(const std::string &data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef *>(&out[0]);
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 std::string be(uint64_t v, int bytes) {
   std::string s(size_t(bytes), '\0');

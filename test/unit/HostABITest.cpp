@@ -17,6 +17,8 @@
 #include "nnc/runtime/Dataset.h"
 #include "nnc/runtime/Safetensors.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -40,53 +42,12 @@ using namespace nnc::rt;
 
 namespace {
 
+using nnc::test::gzipBytes;
+using nnc::test::TempDir;
+
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-/// A fresh temporary directory, removed with everything in it at the end.
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/nnc-hostabi-test-XXXXXX";
-    const char *d = mkdtemp(tmpl);
-    EXPECT_NE(d, nullptr);
-    dir = d ? d : "/tmp";
-  }
-  ~TempDir() { removeAll(dir); }
-  std::string path(const std::string &name) const { return dir + "/" + name; }
-  std::string write(const std::string &name, const std::string &bytes) const {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-    return path(name);
-  }
-  /// The names in the directory, sorted.
-  std::vector<std::string> list(const std::string &sub = "") const {
-    std::vector<std::string> names;
-    if (DIR *d = opendir((sub.empty() ? dir : path(sub)).c_str())) {
-      while (dirent *e = readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-          names.push_back(e->d_name);
-      closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-  std::string dir;
-
-private:
-  static void removeAll(const std::string &p) {
-    if (DIR *d = opendir(p.c_str())) {
-      while (dirent *e = readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-          removeAll(p + "/" + e->d_name);
-      closedir(d);
-      rmdir(p.c_str());
-    } else {
-      std::remove(p.c_str());
-    }
-  }
-};
 
 std::string readAll(const std::string &path) {
   std::ifstream in(path, std::ios::binary);

@@ -12,6 +12,8 @@
 
 #include "nnc/runtime/Safetensors.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,6 +35,9 @@ using namespace nnc::rt;
 
 namespace {
 
+using nnc::test::gzipBytes;
+using nnc::test::TempDir;
+
 /// The directory of the test fixtures: $NNC_TEST_INPUTS, or Inputs/ beside
 /// this source file.
 std::string inputsDir() {
@@ -51,58 +56,6 @@ std::string readAll(const std::string &path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-/// A fresh temporary directory, removed with its files at the end.
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/nnc-safetensors-test-XXXXXX";
-    const char *d = mkdtemp(tmpl);
-    EXPECT_NE(d, nullptr);
-    dir = d ? d : "/tmp";
-  }
-  ~TempDir() {
-    chmod(dir.c_str(), 0700);
-    removeAll(dir);
-  }
-  std::string path(const std::string &name) const { return dir + "/" + name; }
-  std::string write(const std::string &name, const std::string &bytes) {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-    return path(name);
-  }
-  /// The names in the directory, sorted.
-  std::vector<std::string> list() const {
-    std::vector<std::string> names;
-    if (DIR *d = opendir(dir.c_str())) {
-      while (dirent *e = readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-          names.push_back(e->d_name);
-      closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-  std::string dir;
-
-private:
-  static void removeAll(const std::string &p) {
-    struct stat st;
-    if (lstat(p.c_str(), &st) != 0)
-      return;
-    if (S_ISDIR(st.st_mode)) {
-      if (DIR *d = opendir(p.c_str())) {
-        while (dirent *e = readdir(d))
-          if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-            removeAll(p + "/" + e->d_name);
-        closedir(d);
-      }
-      rmdir(p.c_str());
-    } else {
-      unlink(p.c_str());
-    }
-  }
-};
 
 std::string le64(uint64_t v) {
   std::string s(8, '\0');

@@ -155,6 +155,23 @@ SmallVector<int64_t> nonUnitShape(ArrayRef<int64_t> shape) {
   return out;
 }
 
+/// Replaces \p op by a tensor.expand_shape of \p input into \p out by
+/// \p groups; a dynamic size of the result is the size of the input
+/// dimension its group expands.
+void replaceWithExpand(ConversionPatternRewriter &rewriter, ReshapeOp op,
+                       Value input, RankedTensorType out,
+                       const Reassociation &groups) {
+  Location loc = op.getLoc();
+  SmallVector<OpFoldResult> sizes;
+  for (auto [j, group] : llvm::enumerate(groups))
+    for (int64_t i : group)
+      sizes.push_back(out.isDynamicDim(i)
+                          ? tensor::getMixedSize(rewriter, loc, input, j)
+                          : rewriter.getIndexAttr(out.getDimSize(i)));
+  rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, input, groups,
+                                                     sizes);
+}
+
 struct ReshapePattern : OpConversionPattern<ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -177,14 +194,7 @@ struct ReshapePattern : OpConversionPattern<ReshapeOp> {
                                                              *groups);
         return success();
       }
-      SmallVector<OpFoldResult> sizes;
-      for (auto [j, group] : llvm::enumerate(*groups))
-        for (int64_t i : group)
-          sizes.push_back(out.isDynamicDim(i)
-                              ? tensor::getMixedSize(rewriter, loc, input, j)
-                              : rewriter.getIndexAttr(out.getDimSize(i)));
-      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, input,
-                                                         *groups, sizes);
+      replaceWithExpand(rewriter, op, input, out, *groups);
       return success();
     }
     // 2. To or from a scalar: the other side has one element.
@@ -218,14 +228,7 @@ struct ReshapePattern : OpConversionPattern<ReshapeOp> {
           rewriter.replaceOp(op, v);
           return success();
         }
-        SmallVector<OpFoldResult> sizes;
-        for (auto [j, group] : llvm::enumerate(*outGroups))
-          for (int64_t i : group)
-            sizes.push_back(out.isDynamicDim(i)
-                                ? tensor::getMixedSize(rewriter, loc, v, j)
-                                : rewriter.getIndexAttr(out.getDimSize(i)));
-        rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, v,
-                                                           *outGroups, sizes);
+        replaceWithExpand(rewriter, op, v, out, *outGroups);
         return success();
       }
     }
