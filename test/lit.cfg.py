@@ -45,3 +45,12 @@ config.substitutions.append(
 if all(os.path.exists(p) for p in _runner_libs) and os.path.exists(
         os.path.join(config.llvm_tools_dir, "mlir-cpu-runner")):
     config.available_features.add("mlir-cpu-runner")
+
+# Tests gated on a tool or data set run wherever scripts/setup.sh has run;
+# in CI a missing one is an error, not a quiet UNSUPPORTED.
+if os.environ.get("CI") == "true":
+    _missing = [f for f in ("mlir-cpu-runner", "fashion-mnist", "torch")
+                if f not in config.available_features]
+    if _missing:
+        lit_config.fatal("CI run without " + ", ".join(_missing) +
+                         ": scripts/setup.sh installs them")
