@@ -887,7 +887,30 @@ int64_t track(int64_t site, double value, int32_t modeMax) {
 // The ABI
 //===----------------------------------------------------------------------===//
 
+namespace {
+nnc::rt::RunOptions &runOptions() {
+  static nnc::rt::RunOptions options;
+  return options;
+}
+} // namespace
+
+void nnc::rt::setRunOptions(const RunOptions &options) {
+  runOptions() = options;
+}
+
 extern "C" {
+
+int64_t nnc_rt_max_steps(void) { return runOptions().maxSteps; }
+
+const char *nnc_rt_save_init_path(void) {
+  return runOptions().saveInit.empty() ? nullptr
+                                       : runOptions().saveInit.c_str();
+}
+
+const char *nnc_rt_save_final_path(void) {
+  return runOptions().saveFinal.empty() ? nullptr
+                                        : runOptions().saveFinal.c_str();
+}
 
 void nnc_rt_init(int64_t seed) {
   guarded([&] {
@@ -1292,10 +1315,14 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
 #define NNC_SYM(fn)                                                            \
   HostSymbol { #fn, reinterpret_cast < void *>(&fn) }
   static const std::vector<HostSymbol> symbols = {
+      NNC_SYM(memrefCopy),
       NNC_SYM(nnc_rt_init),
       NNC_SYM(nnc_rt_finish),
       NNC_SYM(nnc_rt_set_script_dir),
       NNC_SYM(nnc_rt_set_location),
+      NNC_SYM(nnc_rt_max_steps),
+      NNC_SYM(nnc_rt_save_init_path),
+      NNC_SYM(nnc_rt_save_final_path),
       NNC_SYM(nnc_rt_dataset_idx),
       NNC_SYM(nnc_rt_dataset_csv),
       NNC_SYM(nnc_rt_dataset_npy),

@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       generateMLIR(context, *fe.getMain(), fe.getSema(), fe.getSourceManager(),
-                   fe.getDiagnostics());
+                   fe.getDiagnostics(), /*hostProgram=*/false);
   if (!module)
     return 1;
   std::string initName;

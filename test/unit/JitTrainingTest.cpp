@@ -128,7 +128,7 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       generateMLIR(context, *fe.getMain(), fe.getSema(), fe.getSourceManager(),
-                   fe.getDiagnostics());
+                   fe.getDiagnostics(), /*hostProgram=*/false);
   ASSERT_TRUE(module) << errors;
   for (const char *name : {"init_net", "init_state_0", "step_0", "eval_0"})
     module->lookupSymbol<mlir::func::FuncOp>(name)->setAttr(

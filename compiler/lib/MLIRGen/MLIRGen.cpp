@@ -21,218 +21,29 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nnc/MLIRGen/MLIRGen.h"
+#include "Generator.h"
 #include "nnc/AST/ASTPrinter.h"
-#include "nnc/Dialect/NN/IR/NNDialect.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/MLIRContext.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
 
-#include <map>
-
 using namespace nnc;
-using llvm::cast;
-using llvm::dyn_cast;
-using llvm::isa;
+using namespace nnc::gen;
 
 void nnc::registerDialects(mlir::MLIRContext &ctx) {
   ctx.loadDialect<nn::NNDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
+                  mlir::bufferization::BufferizationDialect,
+                  mlir::LLVM::LLVMDialect, mlir::math::MathDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
 }
 
-namespace {
-
-/// A generated value: a tensor (rank 0 for run-time host numbers), a
-/// compile-time number, or a model instance (only as a callee).
-struct GV {
-  mlir::Value value;
-  bool isConst = false;
-  double constant = 0;
-  const ModelInstance *model = nullptr;
-  bool ok() const { return value || isConst || model; }
-};
-
-/// Thrown-free error propagation: generation stops at the first problem.
-struct Unsupported {};
-
-class Generator {
-public:
-  Generator(mlir::MLIRContext &ctx, const Sema &sema, const SourceManager &sm,
-            DiagnosticEngine &diags)
-      : ctx(ctx), b(&ctx), sema(sema), sm(sm), diags(diags) {}
-
-  mlir::OwningOpRef<mlir::ModuleOp> run(const Program &main);
-
-private:
-  //===--- helpers ---===//
-  mlir::Location loc(SourceRange r) {
-    if (!r.isValid())
-      return b.getUnknownLoc();
-    LineCol lc = sm.getLineCol(r.file, r.begin);
-    return mlir::FileLineColLoc::get(&ctx, std::string(sm.getName(r.file)),
-                                     lc.line, lc.col);
-  }
-  bool fail(SourceRange r, const std::string &what) {
-    if (!failed)
-      diags.error(r, what + " is not supported by code generation yet");
-    failed = true;
-    return false;
-  }
-  mlir::Type elementType(DType d) {
-    switch (d) {
-    case DType::F32:
-      return b.getF32Type();
-    case DType::F64:
-      return b.getF64Type();
-    case DType::F16:
-      return b.getF16Type();
-    case DType::BF16:
-      return b.getBF16Type();
-    case DType::I32:
-      return b.getI32Type();
-    case DType::I64:
-      return b.getI64Type();
-    case DType::Bool:
-      return b.getI1Type();
-    }
-    return b.getF32Type();
-  }
-  mlir::RankedTensorType tensorType(const Type &t) {
-    if (t.isTensor()) {
-      llvm::SmallVector<int64_t> shape;
-      for (const Dim &d : t.shape)
-        shape.push_back(d.isConst() ? d.value : mlir::ShapedType::kDynamic);
-      return mlir::RankedTensorType::get(shape, elementType(t.dtype));
-    }
-    return mlir::RankedTensorType::get({}, b.getF64Type());
-  }
-  static mlir::RankedTensorType rtt(mlir::Value v) {
-    return cast<mlir::RankedTensorType>(v.getType());
-  }
-  const Type *typeOf(const Expr &e) {
-    auto it = body->types.find(&e);
-    return it == body->types.end() ? nullptr : &it->second;
-  }
-
-  /// A tensor of `value` with type `t`, sized like `like` if dynamic.
-  mlir::Value fill(double value, mlir::RankedTensorType t, mlir::Value like,
-                   mlir::Location l) {
-    if (t.hasStaticShape())
-      return b.create<nn::FillOp>(l, t, b.getF64FloatAttr(value),
-                                  mlir::Value());
-    if (!like || rtt(like).getShape() != t.getShape()) {
-      // A tensor of the right sizes with another element type will do.
-      if (like)
-        return b.create<nn::FillOp>(
-            l, t, b.getF64FloatAttr(value),
-            b.create<nn::CastOp>(l,
-                                 mlir::RankedTensorType::get(
-                                     rtt(like).getShape(), t.getElementType()),
-                                 like));
-      return nullptr;
-    }
-    return b.create<nn::FillOp>(l, t, b.getF64FloatAttr(value), like);
-  }
-
-  /// `v` as a tensor of element type `elem`, broadcast to `shapeOf`'s type.
-  mlir::Value coerce(const GV &v, mlir::Type elem, mlir::Value shapeOf,
-                     llvm::ArrayRef<int64_t> shape, mlir::Location l) {
-    auto target = mlir::RankedTensorType::get(shape, elem);
-    if (v.isConst)
-      return fill(v.constant, target, shapeOf, l);
-    mlir::Value x = v.value;
-    if (rtt(x).getElementType() != elem)
-      x = b.create<nn::CastOp>(
-          l, mlir::RankedTensorType::get(rtt(x).getShape(), elem), x);
-    if (rtt(x).getShape() != shape) {
-      mlir::Value like = shapeOf;
-      if (like && rtt(like).getElementType() != elem)
-        like = b.create<nn::CastOp>(
-            l, mlir::RankedTensorType::get(rtt(like).getShape(), elem), like);
-      if (!target.hasStaticShape() && !like)
-        return nullptr;
-      x = b.create<nn::BroadcastOp>(
-          l, target, x, target.hasStaticShape() ? mlir::Value() : like);
-    }
-    return x;
-  }
-
-  /// The number of elements of `x` in `dims`, as a constant or a run-time
-  /// tensor<f64>.
-  GV count(mlir::Value x, llvm::ArrayRef<int64_t> dims, mlir::Location l) {
-    double c = 1;
-    mlir::Value runtime;
-    for (int64_t d : dims) {
-      int64_t size = rtt(x).getDimSize(d);
-      if (!mlir::ShapedType::isDynamic(size)) {
-        c *= size;
-        continue;
-      }
-      mlir::Value idx = b.create<mlir::tensor::DimOp>(l, x, d);
-      mlir::Value i64 =
-          b.create<mlir::arith::IndexCastOp>(l, b.getI64Type(), idx);
-      mlir::Value f = b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), i64);
-      mlir::Value t = b.create<mlir::tensor::FromElementsOp>(
-          l, mlir::RankedTensorType::get({}, b.getF64Type()), f);
-      runtime = runtime ? b.create<nn::MulOp>(l, runtime, t) : t;
-    }
-    if (!runtime) {
-      GV g;
-      g.isConst = true;
-      g.constant = c;
-      return g;
-    }
-    if (c != 1)
-      runtime = b.create<nn::MulOp>(
-          l, runtime,
-          fill(c, mlir::RankedTensorType::get({}, b.getF64Type()), {}, l));
-    GV g;
-    g.value = runtime;
-    return g;
-  }
-
-  //===--- expressions ---===//
-  GV expr(const Expr &e);
-  GV exprImpl(const Expr &e);
-  GV binary(const BinaryExpr &e, const Type &t);
-  GV call(const CallExpr &e, const Type *t);
-  GV builtin(const std::string &name, const CallExpr &e,
-             std::vector<std::pair<std::string, const Expr *>> args,
-             const Type *t);
-  GV inlineBody(const CheckedBody &cb, SourceRange at,
-                std::vector<std::pair<std::string, GV>> args);
-  bool stmt(const Stmt &s);
-  GV lookup(const std::string &name, SourceRange r, const Type *t);
-
-  //===--- functions ---===//
-  bool generateStep(const StepExpr &step, unsigned k);
-  bool generateInit(const std::string &name, const ModelInstance *model,
-                    SourceRange at);
-  bool generateEvaluate(const EvaluateExpr &e, unsigned k);
-  /// Random ops get consecutive streams, so every parameter draws its own
-  /// numbers from the run's seed.
-  int64_t nextStream = 0;
-
-  mlir::MLIRContext &ctx;
-  mlir::OpBuilder b;
-  const Sema &sema;
-  const SourceManager &sm;
-  DiagnosticEngine &diags;
-  mlir::ModuleOp module;
-  bool failed = false;
-
-  const CheckedBody *body = nullptr;
-  const ModelInstance *self = nullptr;
-  std::vector<std::map<std::string, GV>> env;
-  std::map<std::string, mlir::Value> params; ///< full path -> value
-  std::optional<GV> returned;
-};
+namespace nnc::gen {
 
 GV Generator::lookup(const std::string &name, SourceRange r, const Type *t) {
   for (auto it = env.rbegin(); it != env.rend(); ++it) {
@@ -246,13 +57,15 @@ GV Generator::lookup(const std::string &name, SourceRange r, const Type *t) {
     return g;
   }
   if (self && t && t->isTensor()) {
-    auto p = params.find(modelPath(self) + "." + name);
-    if (p != params.end()) {
+    if (mlir::Value p = findParam(modelPath(self) + "." + name)) {
       GV g;
-      g.value = p->second;
+      g.value = p;
       return g;
     }
   }
+  if (host && !self && body == &sema.getBodies().front())
+    if (std::optional<GV> g = hostAsGV(name))
+      return *g;
   fail(r, "the value of '" + name + "' here");
   return {};
 }
@@ -286,10 +99,10 @@ GV Generator::exprImpl(const Expr &e) {
     const auto &m = cast<MemberExpr>(e);
     const Type *bt = typeOf(*m.base);
     if (bt && bt->kind == Type::Kind::Model && t && t->isTensor()) {
-      auto p = params.find(modelPath(bt->model) + "." + m.member.name);
-      if (p != params.end()) {
+      if (mlir::Value p =
+              findParam(modelPath(bt->model) + "." + m.member.name)) {
         GV g;
-        g.value = p->second;
+        g.value = p;
         return g;
       }
     }
@@ -425,6 +238,10 @@ GV Generator::binary(const BinaryExpr &e, const Type &t) {
 }
 
 GV Generator::call(const CallExpr &e, const Type *t) {
+  if (host && body == &sema.getBodies().front())
+    if (const auto *n = dyn_cast<NameExpr>(e.callee.get());
+        n && n->name == "predictions")
+      return hostPredictions(e);
   // A function or method: inline the instantiation Sema checked.
   auto callee = body->callees.find(&e);
   if (callee != body->callees.end()) {
@@ -1114,36 +931,6 @@ bool Generator::generateEvaluate(const EvaluateExpr &e, unsigned k) {
   return true;
 }
 
-/// The `step` and `evaluate` expressions of the script, in source order:
-/// statement values and `let` initialisers, inside loops and ifs too.
-struct ScriptSites {
-  std::vector<const StepExpr *> steps;
-  std::vector<const EvaluateExpr *> evaluations;
-
-  void expr(const Expr *e) {
-    if (const auto *s = llvm::dyn_cast_or_null<StepExpr>(e))
-      steps.push_back(s);
-    if (const auto *v = llvm::dyn_cast_or_null<EvaluateExpr>(e))
-      evaluations.push_back(v);
-  }
-  void block(const Block &b) {
-    for (const StmtPtr &s : b) {
-      if (const auto *e = dyn_cast<ExprStmt>(s.get()))
-        expr(e->expr.get());
-      else if (const auto *l = dyn_cast<LetStmt>(s.get()))
-        expr(l->init.get());
-      else if (const auto *f = dyn_cast<ForStmt>(s.get()))
-        block(f->body);
-      else if (const auto *w = dyn_cast<WhileStmt>(s.get()))
-        block(w->body);
-      else if (const auto *i = dyn_cast<IfStmt>(s.get())) {
-        block(i->thenBody);
-        block(i->elseBody);
-      }
-    }
-  }
-};
-
 mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
   mlir::OwningOpRef<mlir::ModuleOp> owned =
       mlir::ModuleOp::create(loc({main.file, 0, 0}));
@@ -1168,6 +955,8 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
   for (size_t k = 0; k < sites.evaluations.size(); ++k)
     if (!generateEvaluate(*sites.evaluations[k], static_cast<unsigned>(k)))
       return nullptr;
+  if (hostProgram && !generateHost(main, sites))
+    return nullptr;
   if (mlir::failed(mlir::verify(module))) {
     diags.error({}, "internal error: the generated IR does not verify");
     return nullptr;
@@ -1175,12 +964,14 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
   return owned;
 }
 
-} // namespace
+} // namespace nnc::gen
 
 mlir::OwningOpRef<mlir::ModuleOp>
 nnc::generateMLIR(mlir::MLIRContext &ctx, const Program &main, const Sema &sema,
-                  const SourceManager &sm, DiagnosticEngine &diags) {
+                  const SourceManager &sm, DiagnosticEngine &diags,
+                  bool hostProgram) {
   registerDialects(ctx);
-  Generator gen(ctx, sema, sm, diags);
+  gen::Generator gen(ctx, sema, sm, diags);
+  gen.hostProgram = hostProgram;
   return gen.run(main);
 }

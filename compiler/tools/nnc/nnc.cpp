@@ -2,6 +2,8 @@
 //---------------------------------------------===//
 //
 //   nnc check FILE [--set name=value ...]   check a script, report errors
+//   nnc run FILE [--set ...] [--max-steps N] [--save-init P] [--save-final P]
+//                                            compile the script and run it
 //   nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE   print a stage
 //
 // Exit codes: 0 success, 1 errors in the user's input, 2 bad command line,
@@ -20,13 +22,20 @@
 #include "nnc/Parse/Parser.h"
 
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "nnc/runtime/HostABI.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <csignal>
@@ -86,6 +95,21 @@ cl::opt<bool> verifyDiags(
     "verify", cl::desc("Check the diagnostics against expected-error comments"),
     cl::init(false), cl::cat(nncCategory));
 
+cl::opt<int64_t> maxSteps(
+    "max-steps",
+    cl::desc("nnc run: stop training after N optimizer steps (the script "
+             "goes on after its training loops)"),
+    cl::value_desc("N"), cl::init(-1), cl::cat(nncCategory));
+cl::opt<std::string> saveInit(
+    "save-init",
+    cl::desc("nnc run: write every model's parameters to this safetensors "
+             "file before the first step"),
+    cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<std::string> saveFinal(
+    "save-final",
+    cl::desc("nnc run: write every model's parameters to this safetensors "
+             "file at the end of the run"),
+    cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
 cl::opt<bool> debugCrash("debug-crash",
                          cl::desc("Crash after parsing (tests the internal "
                                   "error report)"),
@@ -138,12 +162,71 @@ void installCrashHandlers() {
       [](void *, const char *reason, bool) { internalError(reason); });
 }
 
-struct Job {
-  bool checkOnly = false;
-  int exitCode = ExitOK;
-};
+enum class Verb { None, Check, Run };
 
-int runJob(bool checkOnly) {
+/// The run's seed: the config entry `seed`, if the script has one.
+uint64_t configSeed(const Sema &sema) {
+  for (auto &[k, v] : sema.configValues())
+    if (k == "seed")
+      return static_cast<uint64_t>(std::strtoll(v.c_str(), nullptr, 10));
+  return 0;
+}
+
+/// Compiles the module (autodiff, inlining, the CPU pipeline) and runs
+/// @nnc_main through MLIR's JIT; returns its exit status.
+int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
+  CrashContext::stage = "compiling";
+  // Only @nnc_main is called from outside: the steps, initialisers and
+  // evaluations inline into it and are then dropped.
+  for (auto fn : module.getOps<mlir::func::FuncOp>())
+    if (!fn.isDeclaration() && fn.getName() != "nnc_main")
+      fn.setPrivate();
+  mlir::PassManager pm(module.getContext());
+  pm.addPass(nnc::nn::createNNAutodiff());
+  pm.addPass(mlir::createInlinerPass());
+  pm.addPass(mlir::createSymbolDCEPass());
+  CPUPipelineOptions options;
+  options.seed = seed;
+  buildCPUPipeline(pm, options);
+  if (mlir::failed(pm.run(module))) {
+    diags.error({}, "internal error: the script could not be compiled");
+    return ExitInternal;
+  }
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  mlir::registerBuiltinDialectTranslation(*module.getContext());
+  mlir::registerLLVMDialectTranslation(*module.getContext());
+  mlir::ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  auto engine = mlir::ExecutionEngine::create(module, engineOptions);
+  if (!engine) {
+    diags.error({}, "internal error: " + llvm::toString(engine.takeError()));
+    return ExitInternal;
+  }
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    for (const rt::HostSymbol &s : rt::hostABISymbols())
+      map[interner(s.name)] = {llvm::orc::ExecutorAddr::fromPtr(s.address),
+                               llvm::JITSymbolFlags::Exported};
+    return map;
+  });
+  auto entry = (*engine)->lookup("nnc_main");
+  if (!entry) {
+    diags.error({}, "internal error: " + llvm::toString(entry.takeError()));
+    return ExitInternal;
+  }
+  rt::RunOptions run;
+  run.maxSteps = maxSteps;
+  run.saveInit = saveInit;
+  run.saveFinal = saveFinal;
+  rt::setRunOptions(run);
+  CrashContext::stage = "running the script";
+  CrashContext::sourceManager = nullptr;
+  auto *main = reinterpret_cast<int32_t (*)()>(*entry);
+  return main() == 0 ? ExitOK : ExitUserError;
+}
+
+int runJob(Verb verb) {
   FrontendOptions opts;
   opts.stdlibDir =
       stdlibDir.empty() ? std::string(NNC_STDLIB_DIR) : std::string(stdlibDir);
@@ -214,6 +297,21 @@ int runJob(bool checkOnly) {
   bool ok = fe.check();
   if (emit == Emit::Typed && ok)
     fe.getSema().dumpTypes(std::cout);
+  if (verb == Verb::Run && ok && emit == Emit::None) {
+    CrashContext::stage = "generating MLIR";
+    mlir::DialectRegistry registry;
+    mlir::func::registerInlinerExtension(registry);
+    registerCPUPipelineDialects(registry);
+    mlir::MLIRContext context(registry);
+    mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
+        context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
+    if (!module)
+      return finish(false);
+    int status = runModule(*module, configSeed(fe.getSema()), diags);
+    if (status == ExitInternal)
+      diags.printSummary();
+    return status;
+  }
   if (emit >= Emit::NN && ok) {
     CrashContext::stage = "generating MLIR";
     mlir::DialectRegistry registry;
@@ -231,7 +329,9 @@ int runJob(bool checkOnly) {
       pm.addPass(mlir::createInlinerPass());
       pm.addPass(mlir::createSymbolDCEPass());
       if (emit == Emit::LLVM) {
-        buildCPUPipeline(pm);
+        CPUPipelineOptions options;
+        options.seed = configSeed(fe.getSema());
+        buildCPUPipeline(pm, options);
       } else {
         pm.addPass(mlir::createCSEPass());
         pm.addPass(mlir::createCanonicalizerPass());
@@ -248,18 +348,17 @@ int runJob(bool checkOnly) {
     module->print(llvm::outs());
     llvm::outs().flush();
   }
-  (void)checkOnly;
   return finish(ok);
 }
 
 struct ThreadArgs {
-  bool checkOnly;
+  Verb verb;
   int result;
 };
 
 void *threadMain(void *p) {
   auto *args = static_cast<ThreadArgs *>(p);
-  args->result = runJob(args->checkOnly);
+  args->result = runJob(args->verb);
   return nullptr;
 }
 
@@ -269,9 +368,10 @@ int main(int argc, char **argv) {
   installCrashHandlers();
   // `nnc check FILE ...`: the verb comes first.
   std::vector<const char *> args(argv, argv + argc);
-  bool checkOnly = false;
-  if (args.size() > 1 && std::strcmp(args[1], "check") == 0) {
-    checkOnly = true;
+  Verb verb = Verb::None;
+  if (args.size() > 1 && (std::strcmp(args[1], "check") == 0 ||
+                          std::strcmp(args[1], "run") == 0)) {
+    verb = std::strcmp(args[1], "run") == 0 ? Verb::Run : Verb::Check;
     args.erase(args.begin() + 1);
   } else if (args.size() > 1 && args[1][0] != '-' &&
              std::strcmp(args[1] + std::strlen(args[1]) -
@@ -280,6 +380,7 @@ int main(int argc, char **argv) {
     std::cerr
         << "nnc: error: unknown command '" << args[1]
         << "'\nusage: nnc check FILE [--set name=value]...\n"
+           "       nnc run FILE [--set name=value]... [--max-steps N]\n"
            "       nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE\n";
     return ExitUsage;
   }
@@ -294,6 +395,7 @@ int main(int argc, char **argv) {
           static_cast<int>(args.size()), args.data(),
           "nnc: compiler for the .nn neural-network training language\n\n"
           "  nnc check FILE            check a script without running it\n"
+          "  nnc run FILE              compile the script and run it\n"
           "  nnc --emit=STAGE FILE     print a stage: tokens, ast, typed, nn, "
           "autodiff, linalg, llvm\n",
           &errs)) {
@@ -306,19 +408,30 @@ int main(int argc, char **argv) {
                  "[--set name=value]...\n";
     return ExitUsage;
   }
-  if (!checkOnly && emit == Emit::None) {
-    std::cerr << "nnc: error: nothing to do: use 'nnc check FILE' or "
-                 "'--emit=STAGE'\n";
+  if (verb == Verb::None && emit == Emit::None) {
+    std::cerr << "nnc: error: nothing to do: use 'nnc check FILE', 'nnc run "
+                 "FILE' or '--emit=STAGE'\n";
+    return ExitUsage;
+  }
+  if (verb != Verb::Run &&
+      (maxSteps != -1 || !saveInit.empty() || !saveFinal.empty())) {
+    std::cerr << "nnc: error: --max-steps, --save-init and --save-final are "
+                 "options of 'nnc run'\n";
+    return ExitUsage;
+  }
+  if (maxSteps < -1) {
+    std::cerr << "nnc: error: --max-steps must be 0 or more, but it is "
+              << maxSteps << "\n";
     return ExitUsage;
   }
   // Deeply nested input recurses deeply: run on a thread with a big stack.
-  ThreadArgs targs{checkOnly, ExitInternal};
+  ThreadArgs targs{verb, ExitInternal};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 512u << 20);
   pthread_t thread;
   if (pthread_create(&thread, &attr, threadMain, &targs) != 0)
-    return runJob(checkOnly);
+    return runJob(verb);
   pthread_join(thread, nullptr);
   return targs.result;
 }

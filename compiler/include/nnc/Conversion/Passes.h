@@ -33,6 +33,11 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Compute f32 matrix products with calls to nnc_sgemm "
                      "(OpenBLAS, libnnc_blas.so) instead of loops"),
       llvm::cl::init(true)};
+  Option<uint64_t> seed{
+      *this, "seed",
+      llvm::cl::desc("The run's seed: the Philox key of nn.random (the "
+                     "initial weights)"),
+      llvm::cl::init(0)};
 };
 
 /// Appends the CPU lowering to \p pm, which must run on a builtin.module of

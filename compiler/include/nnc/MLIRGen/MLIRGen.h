@@ -37,10 +37,14 @@ namespace nnc {
 void registerDialects(mlir::MLIRContext &ctx);
 
 /// Generates the module; returns null after reporting through `diags` if the
-/// script uses something code generation does not support yet.
+/// script uses something code generation does not support yet. With
+/// \p hostProgram the module also holds `@nnc_main() -> i32`, the script
+/// itself (loops, data, steps, evaluation, checkpoints; see HostGen.cpp),
+/// which `nnc run` calls.
 mlir::OwningOpRef<mlir::ModuleOp>
 generateMLIR(mlir::MLIRContext &ctx, const Program &main, const Sema &sema,
-             const SourceManager &sm, DiagnosticEngine &diags);
+             const SourceManager &sm, DiagnosticEngine &diags,
+             bool hostProgram = true);
 
 } // namespace nnc
 

@@ -128,7 +128,9 @@ std::unique_ptr<Pass> nnc::createFuseElementwisePass() {
 void nnc::buildCPUPipeline(OpPassManager &pm,
                            const CPUPipelineOptions &options) {
   // 1-2. nn -> linalg on tensors, fused.
-  pm.addPass(createConvertNNToLinalg());
+  ConvertNNToLinalgOptions toLinalg;
+  toLinalg.seed = options.seed;
+  pm.addPass(createConvertNNToLinalg(toLinalg));
   pm.addPass(createCanonicalizerPass());
   if (options.blas)
     pm.addPass(createFoldMatmulTranspose());

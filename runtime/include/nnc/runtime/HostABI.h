@@ -100,6 +100,7 @@
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 extern "C" {
@@ -128,6 +129,24 @@ void nnc_rt_set_script_dir(const char *dir);
 /// string is copied. Optional; cheap enough to call before every statement
 /// that may fail.
 void nnc_rt_set_location(const char *location);
+
+//===----------------------------------------------------------------------===//
+// Run options: what the driver (`nnc run`) was asked for on its command
+// line, set with nnc::rt::setRunOptions() before `@nnc_main` runs. They are
+// not part of the run's state: nnc_rt_init() keeps them.
+//===----------------------------------------------------------------------===//
+
+/// `--max-steps N`: the number of optimizer steps after which every loop
+/// that trains ends; -1 when there is no limit.
+int64_t nnc_rt_max_steps(void);
+
+/// `--save-init PATH`: where to write every model's parameters before the
+/// first step; NULL when not asked for.
+const char *nnc_rt_save_init_path(void);
+
+/// `--save-final PATH`: where to write every model's parameters at the end
+/// of the run; NULL when not asked for.
+const char *nnc_rt_save_final_path(void);
 
 //===----------------------------------------------------------------------===//
 // Datasets
@@ -410,6 +429,15 @@ void _mlir_ciface_nnc_rt_write_csv_f64(const char *path,
 
 namespace nnc::rt {
 
+/// The options of a run (see "Run options" above).
+struct RunOptions {
+  int64_t maxSteps = -1;
+  std::string saveInit, saveFinal;
+};
+
+/// Sets the options that nnc_rt_max_steps() and friends report.
+void setRunOptions(const RunOptions &options);
+
 /// One entry point of the host ABI: its symbol name and address.
 struct HostSymbol {
   const char *name;
@@ -417,9 +445,10 @@ struct HostSymbol {
 };
 
 /// Every function declared above, by the symbol name the compiled module
-/// calls (`_mlir_ciface_...` for the memref ones). A JIT registers them
-/// with ExecutionEngine::registerSymbols, which also makes the linker keep
-/// them when the runtime is a static library.
+/// calls (`_mlir_ciface_...` for the memref ones), and MLIR's `memrefCopy`
+/// (libmlir_c_runner_utils), which copies between strided buffers. A JIT
+/// registers them with ExecutionEngine::registerSymbols, which also makes the
+/// linker keep them when the runtime is a static library.
 const std::vector<HostSymbol> &hostABISymbols();
 
 } // namespace nnc::rt

@@ -1,0 +1,354 @@
+//===- Generator.h - MLIRGen's code generator (private) ---------*- C++ -*-===//
+//
+// The state shared by the two halves of MLIRGen: MLIRGen.cpp turns tensor
+// expressions, functions, models and optimizers into the nn dialect (the
+// steps, initialisers and evaluations), HostGen.cpp turns the script around
+// them into @nnc_main (loops, data, checkpoints, printing).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_LIB_MLIRGEN_GENERATOR_H
+#define NNC_LIB_MLIRGEN_GENERATOR_H
+
+#include "nnc/Dialect/NN/IR/NNDialect.h"
+#include "nnc/MLIRGen/MLIRGen.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <map>
+#include <optional>
+
+namespace nnc::gen {
+
+using llvm::cast;
+using llvm::dyn_cast;
+using llvm::isa;
+
+/// The `step` and `evaluate` expressions of the script, in source order:
+/// statement values and `let` initialisers, inside loops and ifs too.
+struct ScriptSites {
+  std::vector<const StepExpr *> steps;
+  std::vector<const EvaluateExpr *> evaluations;
+
+  void expr(const Expr *e) {
+    if (const auto *s = llvm::dyn_cast_or_null<StepExpr>(e))
+      steps.push_back(s);
+    if (const auto *v = llvm::dyn_cast_or_null<EvaluateExpr>(e))
+      evaluations.push_back(v);
+  }
+  void block(const Block &b) {
+    for (const StmtPtr &s : b) {
+      if (const auto *e = dyn_cast<ExprStmt>(s.get()))
+        expr(e->expr.get());
+      else if (const auto *l = dyn_cast<LetStmt>(s.get()))
+        expr(l->init.get());
+      else if (const auto *f = dyn_cast<ForStmt>(s.get()))
+        block(f->body);
+      else if (const auto *w = dyn_cast<WhileStmt>(s.get()))
+        block(w->body);
+      else if (const auto *i = dyn_cast<IfStmt>(s.get())) {
+        block(i->thenBody);
+        block(i->elseBody);
+      }
+    }
+  }
+};
+
+/// A generated value: a tensor (rank 0 for run-time host numbers), a
+/// compile-time number, or a model instance (only as a callee).
+struct GV {
+  mlir::Value value;
+  bool isConst = false;
+  double constant = 0;
+  const ModelInstance *model = nullptr;
+  bool ok() const { return value || isConst || model; }
+};
+
+/// Thrown-free error propagation: generation stops at the first problem.
+struct Unsupported {};
+
+class Generator {
+public:
+  Generator(mlir::MLIRContext &ctx, const Sema &sema, const SourceManager &sm,
+            DiagnosticEngine &diags)
+      : ctx(ctx), b(&ctx), sema(sema), sm(sm), diags(diags) {}
+
+  mlir::OwningOpRef<mlir::ModuleOp> run(const Program &main);
+
+private:
+  //===--- helpers ---===//
+  mlir::Location loc(SourceRange r) {
+    if (!r.isValid())
+      return b.getUnknownLoc();
+    LineCol lc = sm.getLineCol(r.file, r.begin);
+    return mlir::FileLineColLoc::get(&ctx, std::string(sm.getName(r.file)),
+                                     lc.line, lc.col);
+  }
+  bool fail(SourceRange r, const std::string &what) {
+    if (!failed)
+      diags.error(r, what + " is not supported by code generation yet");
+    failed = true;
+    return false;
+  }
+  mlir::Type elementType(DType d) {
+    switch (d) {
+    case DType::F32:
+      return b.getF32Type();
+    case DType::F64:
+      return b.getF64Type();
+    case DType::F16:
+      return b.getF16Type();
+    case DType::BF16:
+      return b.getBF16Type();
+    case DType::I32:
+      return b.getI32Type();
+    case DType::I64:
+      return b.getI64Type();
+    case DType::Bool:
+      return b.getI1Type();
+    }
+    return b.getF32Type();
+  }
+  mlir::RankedTensorType tensorType(const Type &t) {
+    if (t.isTensor()) {
+      llvm::SmallVector<int64_t> shape;
+      for (const Dim &d : t.shape)
+        shape.push_back(d.isConst() ? d.value : mlir::ShapedType::kDynamic);
+      return mlir::RankedTensorType::get(shape, elementType(t.dtype));
+    }
+    return mlir::RankedTensorType::get({}, b.getF64Type());
+  }
+  static mlir::RankedTensorType rtt(mlir::Value v) {
+    return cast<mlir::RankedTensorType>(v.getType());
+  }
+  const Type *typeOf(const Expr &e) {
+    auto it = body->types.find(&e);
+    return it == body->types.end() ? nullptr : &it->second;
+  }
+
+  /// A tensor of `value` with type `t`, sized like `like` if dynamic.
+  mlir::Value fill(double value, mlir::RankedTensorType t, mlir::Value like,
+                   mlir::Location l) {
+    if (t.hasStaticShape())
+      return b.create<nn::FillOp>(l, t, b.getF64FloatAttr(value),
+                                  mlir::Value());
+    if (!like || rtt(like).getShape() != t.getShape()) {
+      // A tensor of the right sizes with another element type will do.
+      if (like)
+        return b.create<nn::FillOp>(
+            l, t, b.getF64FloatAttr(value),
+            b.create<nn::CastOp>(l,
+                                 mlir::RankedTensorType::get(
+                                     rtt(like).getShape(), t.getElementType()),
+                                 like));
+      return nullptr;
+    }
+    return b.create<nn::FillOp>(l, t, b.getF64FloatAttr(value), like);
+  }
+
+  /// `v` as a tensor of element type `elem`, broadcast to `shapeOf`'s type.
+  mlir::Value coerce(const GV &v, mlir::Type elem, mlir::Value shapeOf,
+                     llvm::ArrayRef<int64_t> shape, mlir::Location l) {
+    auto target = mlir::RankedTensorType::get(shape, elem);
+    if (v.isConst)
+      return fill(v.constant, target, shapeOf, l);
+    mlir::Value x = v.value;
+    if (rtt(x).getElementType() != elem)
+      x = b.create<nn::CastOp>(
+          l, mlir::RankedTensorType::get(rtt(x).getShape(), elem), x);
+    if (rtt(x).getShape() != shape) {
+      mlir::Value like = shapeOf;
+      if (like && rtt(like).getElementType() != elem)
+        like = b.create<nn::CastOp>(
+            l, mlir::RankedTensorType::get(rtt(like).getShape(), elem), like);
+      if (!target.hasStaticShape() && !like)
+        return nullptr;
+      x = b.create<nn::BroadcastOp>(
+          l, target, x, target.hasStaticShape() ? mlir::Value() : like);
+    }
+    return x;
+  }
+
+  /// The number of elements of `x` in `dims`, as a constant or a run-time
+  /// tensor<f64>.
+  GV count(mlir::Value x, llvm::ArrayRef<int64_t> dims, mlir::Location l) {
+    double c = 1;
+    mlir::Value runtime;
+    for (int64_t d : dims) {
+      int64_t size = rtt(x).getDimSize(d);
+      if (!mlir::ShapedType::isDynamic(size)) {
+        c *= size;
+        continue;
+      }
+      mlir::Value idx = b.create<mlir::tensor::DimOp>(l, x, d);
+      mlir::Value i64 =
+          b.create<mlir::arith::IndexCastOp>(l, b.getI64Type(), idx);
+      mlir::Value f = b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), i64);
+      mlir::Value t = b.create<mlir::tensor::FromElementsOp>(
+          l, mlir::RankedTensorType::get({}, b.getF64Type()), f);
+      runtime = runtime ? b.create<nn::MulOp>(l, runtime, t) : t;
+    }
+    if (!runtime) {
+      GV g;
+      g.isConst = true;
+      g.constant = c;
+      return g;
+    }
+    if (c != 1)
+      runtime = b.create<nn::MulOp>(
+          l, runtime,
+          fill(c, mlir::RankedTensorType::get({}, b.getF64Type()), {}, l));
+    GV g;
+    g.value = runtime;
+    return g;
+  }
+
+  //===--- expressions ---===//
+  GV expr(const Expr &e);
+  GV exprImpl(const Expr &e);
+  GV binary(const BinaryExpr &e, const Type &t);
+  GV call(const CallExpr &e, const Type *t);
+  GV builtin(const std::string &name, const CallExpr &e,
+             std::vector<std::pair<std::string, const Expr *>> args,
+             const Type *t);
+  GV inlineBody(const CheckedBody &cb, SourceRange at,
+                std::vector<std::pair<std::string, GV>> args);
+  bool stmt(const Stmt &s);
+  GV lookup(const std::string &name, SourceRange r, const Type *t);
+
+  //===--- functions ---===//
+  bool generateStep(const StepExpr &step, unsigned k);
+  bool generateInit(const std::string &name, const ModelInstance *model,
+                    SourceRange at);
+  bool generateEvaluate(const EvaluateExpr &e, unsigned k);
+  /// Random ops get consecutive streams, so every parameter draws its own
+  /// numbers from the run's seed.
+  int64_t nextStream = 0;
+
+  //===--- the host program: @nnc_main (HostGen.cpp) ---===//
+public:
+  /// A value of the script at run time.
+  struct HV {
+    enum class K { None, Int, Float, Bool, Str, Tensor, Dataset, Record };
+    K k = K::None;
+    mlir::Value v; ///< i64, f64, i1, !llvm.ptr, a tensor, or a dataset id
+    std::vector<std::pair<std::string, mlir::Value>> fields; ///< records
+  };
+  /// A variable of the script: host numbers and records live in
+  /// memref.globals (so loops and ifs need no block arguments); tensors and
+  /// dataset ids are SSA values of the block that defined them.
+  struct HostVar {
+    HV::K k = HV::K::None;
+    std::string global;                                      ///< numbers
+    std::vector<std::pair<std::string, std::string>> fields; ///< records
+    HV ssa;                       ///< tensors, datasets, loop counters
+    mlir::Block *block = nullptr; ///< where a tensor was defined
+  };
+  bool generateHost(const Program &main, const ScriptSites &sites);
+  /// Whether run() also generates @nnc_main.
+  bool hostProgram = true;
+
+private:
+  bool hostBlock(const Block &stmts, size_t from = 0);
+  bool hostStmt(const Stmt &s);
+  bool hostLet(const LetStmt &s);
+  bool hostAssign(const AssignStmt &s);
+  bool hostIf(const IfStmt &s);
+  bool hostFor(const ForStmt &s);
+  bool hostWhile(const WhileStmt &s);
+  bool hostData(const DataDecl &d);
+  bool hostSave(const SaveStmt &s);
+  bool hostLoad(const LoadStmt &s);
+  bool hostWrite(const WriteStmt &s);
+  bool hostPrint(const CallExpr &e);
+  HV hostExpr(const Expr &e);
+  HV hostExprImpl(const Expr &e, const Type &t);
+  HV hostBinary(const BinaryExpr &e, const Type &t);
+  HV hostCall(const CallExpr &e, const Type &t);
+  HV hostStep(const StepExpr &s);
+  HV hostEvaluate(const EvaluateExpr &e);
+  mlir::Value hostDataset(const Expr &e, int part = -1);
+  mlir::Value hostLoader(const Expr &data, SourceRange at);
+  GV hostPredictions(const CallExpr &e);
+  /// A model parameter's value: inside a step or evaluation the function
+  /// argument; in @nnc_main a fresh read of its global.
+  mlir::Value findParam(const std::string &path);
+  /// A host variable of the script as a value for tensor code.
+  std::optional<GV> hostAsGV(const std::string &name);
+
+  // helpers
+  mlir::Value hostConst(const ConstVal &c, const Type &t, mlir::Location l);
+  mlir::Value str(const std::string &s, mlir::Location l);
+  std::string newGlobal(mlir::Type memrefType, mlir::Attribute init);
+  mlir::Value global(const std::string &name, mlir::Location l);
+  mlir::Value loadGlobal(const std::string &name, mlir::Location l);
+  void storeGlobal(const std::string &name, mlir::Value v, mlir::Location l);
+  mlir::func::CallOp rt(const std::string &fn, mlir::TypeRange results,
+                        mlir::ValueRange args, mlir::Location l,
+                        bool cInterface = false);
+  mlir::Value toF64(const HV &v, mlir::Location l);
+  mlir::Value i32Flag(mlir::Value i1, mlir::Location l);
+  mlir::Value budgetOk(mlir::Location l);
+  void setLocation(SourceRange r);
+  mlir::Value tensorOf(mlir::Value memref, mlir::Location l);
+  mlir::Value unrankedView(mlir::Value tensorOrMemref, mlir::Location l);
+  void materialize(mlir::Value tensor, const std::string &global,
+                   mlir::Location l);
+  void emitSave(mlir::Value path,
+                const std::vector<std::pair<std::string, std::string>> &named,
+                mlir::Location l);
+  std::vector<std::pair<std::string, std::string>>
+  modelGlobals(const ModelInstance *m, const std::string &prefix);
+  HostVar *findVar(const std::string &name);
+  void declare(const std::string &name, HostVar v) {
+    hostScopes.back()[name] = std::move(v);
+  }
+
+  bool host = false;
+  std::vector<std::map<std::string, HostVar>> hostScopes;
+  std::map<const StepExpr *, unsigned> stepIndex;
+  std::map<const EvaluateExpr *, unsigned> evalIndex;
+  std::map<const Expr *, int64_t> trackerSites;      ///< best/since_best
+  std::map<const Expr *, std::string> loaderGlobals; ///< per batches site
+  std::map<std::string, std::string> paramGlobals;   ///< net.fc1.weight -> @
+  std::map<const OptimizerInstance *, std::string> stepCounters;
+  std::map<const OptimizerInstance *, std::vector<std::string>> stateGlobals;
+  std::map<const ModelInstance *, std::string> modelVars; ///< top level
+  std::map<std::string, std::string> strings; ///< contents -> llvm.global
+  /// The loop being generated: its break and continue flags.
+  struct LoopFlags {
+    std::string broken, continued;
+  };
+  std::vector<LoopFlags> loops;
+  std::string stepsDone, maxSteps;
+  unsigned globalCount = 0;
+  mlir::func::FuncOp mainFn, saveModelsFn;
+
+  mlir::MLIRContext &ctx;
+  mlir::OpBuilder b;
+  const Sema &sema;
+  const SourceManager &sm;
+  DiagnosticEngine &diags;
+  mlir::ModuleOp module;
+  bool failed = false;
+
+  const CheckedBody *body = nullptr;
+  const ModelInstance *self = nullptr;
+  std::vector<std::map<std::string, GV>> env;
+  std::map<std::string, mlir::Value> params; ///< full path -> value
+  std::optional<GV> returned;
+};
+
+bool sameType(const Type &a, const Type &b);
+/// Names of tensors used by `e` that are not model parameters: the inputs.
+void freeTensors(const Expr &e, const CheckedBody &body,
+                 std::vector<std::pair<std::string, const Expr *>> &out);
+
+} // namespace nnc::gen
+
+#endif // NNC_LIB_MLIRGEN_GENERATOR_H

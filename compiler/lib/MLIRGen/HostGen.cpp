@@ -1,0 +1,1906 @@
+//===- HostGen.cpp - The script around the steps: @nnc_main ---------------===//
+//
+// Generates `func.func @nnc_main() -> i32`, the script itself: its loops,
+// data, `step`, `evaluate`, `print`, `save`, `load` and `write`, in the same
+// module as the steps, so one pipeline compiles both and the steps inline
+// into the training loop. Everything that is not tensor math is a call to
+// the runtime's C ABI (runtime/include/nnc/runtime/HostABI.h).
+//
+// Algorithm:
+//   1. Storage. Model parameters, optimizer state and step counters are
+//      memref.globals (`@"net.fc1.weight"`); a statement reads a parameter
+//      as `bufferization.to_tensor (memref.get_global) restrict` right where
+//      it is used, and a step writes the new values back with
+//      `bufferization.materialize_in_destination`, after every read of the
+//      step. Host numbers and records are memref<T> globals too, so `scf.if`
+//      and `scf.while` carry no values; tensors and dataset ids are SSA
+//      values of the block that defines them.
+//   2. Statements in order. `for a in lo..hi` and `while` are scf.while
+//      loops; `for (x, y) in batches(...)` is an scf.while around the
+//      runtime's loader (one loader per call site, created on first use,
+//      one epoch per loop). `break` and `continue` set flags: the loop's
+//      condition tests the first, and the statements after one that may
+//      jump run under `scf.if` neither flag is set.
+//   3. `step opt minimize LOSS` calls @step_k on the globals and stores the
+//      results; a loop that contains a step also ends when the run's step
+//      budget (`--max-steps`) is spent. `evaluate` calls @eval_k per batch
+//      and averages the metrics weighted by batch size. `predictions`
+//      inlines the model's forward over the batches of a dataset into one
+//      tensor.
+//   4. `--save-init` is written before the first step, `--save-final` at the
+//      end, both with the names `<model variable>.<parameter>`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Generator.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+using namespace nnc;
+using namespace nnc::gen;
+
+namespace nnc::gen {
+
+namespace {
+
+/// True when `s` contains a `break` or `continue` of the loop around it.
+bool mayJump(const Stmt &s) {
+  if (isa<BreakStmt>(s) || isa<ContinueStmt>(s))
+    return true;
+  if (const auto *i = dyn_cast<IfStmt>(&s)) {
+    for (const StmtPtr &t : i->thenBody)
+      if (mayJump(*t))
+        return true;
+    for (const StmtPtr &t : i->elseBody)
+      if (mayJump(*t))
+        return true;
+  }
+  return false;
+}
+
+bool exprHasStep(const Expr *e) { return e && isa<StepExpr>(e); }
+
+/// True when `stmts` run an optimizer step (in nested loops too).
+bool hasStep(const Block &stmts) {
+  for (const StmtPtr &s : stmts) {
+    if (const auto *e = dyn_cast<ExprStmt>(s.get());
+        e && exprHasStep(e->expr.get()))
+      return true;
+    if (const auto *l = dyn_cast<LetStmt>(s.get());
+        l && exprHasStep(l->init.get()))
+      return true;
+    if (const auto *f = dyn_cast<ForStmt>(s.get()); f && hasStep(f->body))
+      return true;
+    if (const auto *w = dyn_cast<WhileStmt>(s.get()); w && hasStep(w->body))
+      return true;
+    if (const auto *i = dyn_cast<IfStmt>(s.get()))
+      if (hasStep(i->thenBody) || hasStep(i->elseBody))
+        return true;
+  }
+  return false;
+}
+
+mlir::Type memrefOf(mlir::Type t) {
+  if (auto r = llvm::dyn_cast<mlir::RankedTensorType>(t))
+    return mlir::MemRefType::get(r.getShape(), r.getElementType());
+  return mlir::MemRefType::get({}, t);
+}
+
+const char *dtypeSuffix(mlir::Type elem) {
+  if (elem.isF32())
+    return "f32";
+  if (elem.isF64())
+    return "f64";
+  if (elem.isInteger(64))
+    return "i64";
+  if (elem.isInteger(1))
+    return "i1";
+  return nullptr;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+std::string Generator::newGlobal(mlir::Type type, mlir::Attribute init) {
+  std::string name = "nnc.v" + std::to_string(globalCount++);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(mainFn);
+  auto mt = llvm::cast<mlir::MemRefType>(type);
+  b.create<mlir::memref::GlobalOp>(b.getUnknownLoc(), name,
+                                   b.getStringAttr("private"), mt,
+                                   init ? init : b.getUnitAttr(),
+                                   /*constant=*/false,
+                                   /*alignment=*/b.getI64IntegerAttr(64));
+  return name;
+}
+
+mlir::Value Generator::global(const std::string &name, mlir::Location l) {
+  auto g = module.lookupSymbol<mlir::memref::GlobalOp>(name);
+  return b.create<mlir::memref::GetGlobalOp>(l, g.getType(), name);
+}
+
+mlir::Value Generator::loadGlobal(const std::string &name, mlir::Location l) {
+  return b.create<mlir::memref::LoadOp>(l, global(name, l));
+}
+
+void Generator::storeGlobal(const std::string &name, mlir::Value v,
+                            mlir::Location l) {
+  b.create<mlir::memref::StoreOp>(l, v, global(name, l));
+}
+
+mlir::func::CallOp Generator::rt(const std::string &fn, mlir::TypeRange results,
+                                 mlir::ValueRange args, mlir::Location l,
+                                 bool cInterface) {
+  if (!module.lookupSymbol(fn)) {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(mainFn);
+    auto decl = b.create<mlir::func::FuncOp>(
+        b.getUnknownLoc(), fn, b.getFunctionType(args.getTypes(), results));
+    decl.setPrivate();
+    if (cInterface)
+      decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  }
+  return b.create<mlir::func::CallOp>(l, fn, results, args);
+}
+
+mlir::Value Generator::str(const std::string &s, mlir::Location l) {
+  auto it = strings.find(s);
+  if (it == strings.end()) {
+    std::string name = "nnc.str" + std::to_string(strings.size());
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(mainFn);
+    std::string bytes = s + '\0';
+    auto type = mlir::LLVM::LLVMArrayType::get(b.getI8Type(), bytes.size());
+    b.create<mlir::LLVM::GlobalOp>(b.getUnknownLoc(), type, /*isConstant=*/true,
+                                   mlir::LLVM::Linkage::Internal, name,
+                                   b.getStringAttr(bytes));
+    it = strings.emplace(s, name).first;
+  }
+  return b.create<mlir::LLVM::AddressOfOp>(
+      l, mlir::LLVM::LLVMPointerType::get(&ctx), it->second);
+}
+
+mlir::Value Generator::hostConst(const ConstVal &c, const Type &t,
+                                 mlir::Location l) {
+  switch (t.kind) {
+  case Type::Kind::Int:
+    return b.create<mlir::arith::ConstantIntOp>(l, c.i, 64);
+  case Type::Kind::Float:
+    return b.create<mlir::arith::ConstantFloatOp>(
+        l, llvm::APFloat(c.kind == ConstVal::Kind::Int ? double(c.i) : c.f),
+        b.getF64Type());
+  case Type::Kind::Bool:
+    return b.create<mlir::arith::ConstantIntOp>(l, c.i != 0, 1);
+  case Type::Kind::Str:
+    return str(c.s, l);
+  default:
+    return nullptr;
+  }
+}
+
+mlir::Value Generator::toF64(const HV &v, mlir::Location l) {
+  if (v.k == HV::K::Int)
+    return b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), v.v);
+  if (v.k == HV::K::Bool)
+    return b.create<mlir::arith::UIToFPOp>(l, b.getF64Type(), v.v);
+  return v.v;
+}
+
+mlir::Value Generator::i32Flag(mlir::Value i1, mlir::Location l) {
+  return b.create<mlir::arith::ExtUIOp>(l, b.getI32Type(), i1);
+}
+
+mlir::Value Generator::budgetOk(mlir::Location l) {
+  mlir::Value max = loadGlobal(maxSteps, l);
+  mlir::Value done = loadGlobal(stepsDone, l);
+  mlir::Value zero = b.create<mlir::arith::ConstantIntOp>(l, 0, 64);
+  mlir::Value unlimited = b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::slt, max, zero);
+  mlir::Value left = b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::slt, done, max);
+  return b.create<mlir::arith::OrIOp>(l, unlimited, left);
+}
+
+void Generator::setLocation(SourceRange r) {
+  if (!r.isValid())
+    return;
+  LineCol lc = sm.getLineCol(r.file, r.begin);
+  std::string s = std::string(sm.getName(r.file)) + ":" +
+                  std::to_string(lc.line) + ":" + std::to_string(lc.col);
+  mlir::Location l = loc(r);
+  rt("nnc_rt_set_location", {}, {str(s, l)}, l);
+}
+
+mlir::Value Generator::tensorOf(mlir::Value memref, mlir::Location l) {
+  auto mt = llvm::cast<mlir::MemRefType>(memref.getType());
+  return b.create<mlir::bufferization::ToTensorOp>(
+      l, mlir::RankedTensorType::get(mt.getShape(), mt.getElementType()),
+      memref, /*restrict=*/true, /*writable=*/false);
+}
+
+mlir::Value Generator::unrankedView(mlir::Value v, mlir::Location l) {
+  if (auto tt = llvm::dyn_cast<mlir::RankedTensorType>(v.getType()))
+    v = b.create<mlir::bufferization::ToMemrefOp>(
+        l, mlir::MemRefType::get(tt.getShape(), tt.getElementType()), v,
+        /*read_only=*/true);
+  auto mt = llvm::cast<mlir::MemRefType>(v.getType());
+  return b.create<mlir::memref::CastOp>(
+      l, mlir::UnrankedMemRefType::get(mt.getElementType(), 0), v);
+}
+
+void Generator::materialize(mlir::Value tensor, const std::string &name,
+                            mlir::Location l) {
+  mlir::Value dest = global(name, l);
+  auto op = b.create<mlir::bufferization::MaterializeInDestinationOp>(
+      l, mlir::TypeRange{}, tensor, dest);
+  op.setRestrict(true);
+  op.setWritable(true);
+}
+
+mlir::Value Generator::findParam(const std::string &path) {
+  auto p = params.find(path);
+  if (p != params.end())
+    return p->second;
+  if (!host)
+    return nullptr;
+  auto g = paramGlobals.find(path);
+  if (g == paramGlobals.end())
+    return nullptr;
+  mlir::Location l = b.getUnknownLoc();
+  return tensorOf(global(g->second, l), l);
+}
+
+Generator::HostVar *Generator::findVar(const std::string &name) {
+  for (auto it = hostScopes.rbegin(); it != hostScopes.rend(); ++it) {
+    auto f = it->find(name);
+    if (f != it->end())
+      return &f->second;
+  }
+  return nullptr;
+}
+
+std::optional<GV> Generator::hostAsGV(const std::string &name) {
+  HostVar *v = findVar(name);
+  if (!v)
+    return std::nullopt;
+  mlir::Location l = b.getUnknownLoc();
+  GV g;
+  if (v->k == HV::K::Tensor) {
+    g.value = v->ssa.v;
+    return g;
+  }
+  mlir::Value x;
+  if (v->k == HV::K::Float)
+    x = v->global.empty() ? v->ssa.v : loadGlobal(v->global, l);
+  else if (v->k == HV::K::Int || v->k == HV::K::Bool) {
+    HV h;
+    h.k = v->k;
+    h.v = v->global.empty() ? v->ssa.v : loadGlobal(v->global, l);
+    x = toF64(h, l);
+  } else {
+    return std::nullopt;
+  }
+  g.value = b.create<mlir::tensor::FromElementsOp>(
+      l, mlir::RankedTensorType::get({}, b.getF64Type()), x);
+  return g;
+}
+
+std::vector<std::pair<std::string, std::string>>
+Generator::modelGlobals(const ModelInstance *m, const std::string &prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string root = modelPath(m);
+  for (auto &[name, t] : modelParameters(m))
+    out.push_back({prefix + name, paramGlobals.at(root + "." + name)});
+  return out;
+}
+
+void Generator::emitSave(
+    mlir::Value path,
+    const std::vector<std::pair<std::string, std::string>> &named,
+    mlir::Location l) {
+  rt("nnc_rt_save_begin", {}, {path}, l);
+  for (auto &[name, g] : named) {
+    mlir::Value m = global(g, l);
+    auto elem = llvm::cast<mlir::MemRefType>(m.getType()).getElementType();
+    rt(std::string("nnc_rt_save_") + dtypeSuffix(elem), {},
+       {str(name, l), unrankedView(m, l)}, l, true);
+  }
+  rt("nnc_rt_save_end", {}, {}, l);
+}
+
+//===----------------------------------------------------------------------===//
+// @nnc_main
+//===----------------------------------------------------------------------===//
+
+bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
+  for (size_t k = 0; k < sites.steps.size(); ++k)
+    stepIndex[sites.steps[k]] = static_cast<unsigned>(k);
+  for (size_t k = 0; k < sites.evaluations.size(); ++k)
+    evalIndex[sites.evaluations[k]] = static_cast<unsigned>(k);
+  const CheckedBody &script = sema.getBodies().front();
+  mlir::Location l = loc({main.file, 0, 0});
+
+  b.setInsertionPointToEnd(module.getBody());
+  mainFn = b.create<mlir::func::FuncOp>(
+      l, "nnc_main", b.getFunctionType({}, {b.getI32Type()}));
+  mlir::Block *entry = mainFn.addEntryBlock();
+
+  // Globals of every top-level model's parameters, named by their path.
+  for (const StmtPtr &s : main.items) {
+    const auto *let = dyn_cast<LetStmt>(s.get());
+    if (!let || !let->init || let->target.isTuple)
+      continue;
+    auto t = script.types.find(let->init.get());
+    if (t == script.types.end() || t->second.kind != Type::Kind::Model)
+      continue;
+    const ModelInstance *m = t->second.model;
+    modelVars[m] = let->target.names[0].name;
+    std::string root = modelPath(m);
+    for (auto &[name, pt] : modelParameters(m)) {
+      std::string path = root + "." + name;
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(mainFn);
+      b.create<mlir::memref::GlobalOp>(
+          b.getUnknownLoc(), path, b.getStringAttr("private"),
+          llvm::cast<mlir::MemRefType>(memrefOf(tensorType(pt))),
+          b.getUnitAttr(), false, b.getI64IntegerAttr(64));
+      paramGlobals[path] = path;
+    }
+  }
+
+  // @nnc_save_models(path): every model, as `<variable>.<parameter>`.
+  {
+    auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
+    b.setInsertionPoint(mainFn);
+    saveModelsFn = b.create<mlir::func::FuncOp>(l, "nnc_save_models",
+                                                b.getFunctionType({ptr}, {}));
+    saveModelsFn.setPrivate();
+    mlir::Block *e = saveModelsFn.addEntryBlock();
+    b.setInsertionPointToEnd(e);
+    std::vector<std::pair<std::string, std::string>> all;
+    for (auto &[m, var] : modelVars)
+      for (auto &ng : modelGlobals(m, var + "."))
+        all.push_back(ng);
+    std::sort(all.begin(), all.end());
+    emitSave(e->getArgument(0), all, l);
+    b.create<mlir::func::ReturnOp>(l);
+  }
+
+  b.setInsertionPointToEnd(entry);
+  host = true;
+  body = &script;
+  self = nullptr;
+  hostScopes.assign(1, {});
+  int64_t seed = 0;
+  for (auto &[k, v] : sema.configValues())
+    if (k == "seed")
+      seed = std::atoll(v.c_str());
+  rt("nnc_rt_init", {}, {b.create<mlir::arith::ConstantIntOp>(l, seed, 64)}, l);
+  std::string dir(sm.getName(main.file));
+  dir = dir.find('/') == std::string::npos ? "" : dir.substr(0, dir.rfind('/'));
+  rt("nnc_rt_set_script_dir", {}, {str(dir, l)}, l);
+  auto i64Global = [&](int64_t init) {
+    auto t = mlir::RankedTensorType::get({}, b.getI64Type());
+    return newGlobal(
+        mlir::MemRefType::get({}, b.getI64Type()),
+        mlir::DenseElementsAttr::get(t, b.getI64IntegerAttr(init)));
+  };
+  stepsDone = i64Global(0);
+  maxSteps = i64Global(-1);
+  storeGlobal(maxSteps,
+              rt("nnc_rt_max_steps", {b.getI64Type()}, {}, l).getResult(0), l);
+
+  if (!hostBlock(main.items))
+    return false;
+
+  // --save-init for a script without steps, then --save-final.
+  auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
+  mlir::Value none = b.create<mlir::LLVM::ZeroOp>(l, ptr);
+  auto saveTo = [&](mlir::Value path, mlir::Value cond) {
+    mlir::Value given = b.create<mlir::LLVM::ICmpOp>(
+        l, mlir::LLVM::ICmpPredicate::ne, path, none);
+    if (cond)
+      given = b.create<mlir::arith::AndIOp>(l, given, cond);
+    auto ifOp = b.create<mlir::scf::IfOp>(l, given, false);
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    b.create<mlir::func::CallOp>(l, saveModelsFn, mlir::ValueRange{path});
+  };
+  mlir::Value noSteps = b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::eq, loadGlobal(stepsDone, l),
+      b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+  saveTo(rt("nnc_rt_save_init_path", {ptr}, {}, l).getResult(0), noSteps);
+  saveTo(rt("nnc_rt_save_final_path", {ptr}, {}, l).getResult(0), nullptr);
+  mlir::Value status =
+      rt("nnc_rt_finish", {b.getI32Type()}, {}, l).getResult(0);
+  b.create<mlir::func::ReturnOp>(l, status);
+  host = false;
+  return !failed;
+}
+
+bool Generator::hostBlock(const Block &stmts, size_t from) {
+  for (size_t i = from; i < stmts.size(); ++i) {
+    params.clear();
+    if (!hostStmt(*stmts[i]))
+      return false;
+    if (i + 1 < stmts.size() && !loops.empty() && mayJump(*stmts[i])) {
+      // The rest of the block runs only if neither flag was set.
+      mlir::Location l = loc(stmts[i + 1]->range);
+      mlir::Value jumped =
+          b.create<mlir::arith::OrIOp>(l, loadGlobal(loops.back().broken, l),
+                                       loadGlobal(loops.back().continued, l));
+      mlir::Value go = b.create<mlir::arith::XOrIOp>(
+          l, jumped, b.create<mlir::arith::ConstantIntOp>(l, 1, 1));
+      auto ifOp = b.create<mlir::scf::IfOp>(l, go, false);
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      return hostBlock(stmts, i + 1);
+    }
+  }
+  return !failed;
+}
+
+bool Generator::hostStmt(const Stmt &s) {
+  mlir::Location l = loc(s.range);
+  switch (s.getKind()) {
+  case Stmt::Kind::Import:
+  case Stmt::Kind::Config:
+  case Stmt::Kind::Fn:
+  case Stmt::Kind::Model:
+  case Stmt::Kind::Optimizer:
+    return true;
+  case Stmt::Kind::Data:
+    return hostData(cast<DataDecl>(s));
+  case Stmt::Kind::Let:
+    return hostLet(cast<LetStmt>(s));
+  case Stmt::Kind::Assign:
+    return hostAssign(cast<AssignStmt>(s));
+  case Stmt::Kind::ExprS: {
+    const Expr &e = *cast<ExprStmt>(s).expr;
+    if (const auto *c = dyn_cast<CallExpr>(&e))
+      if (const auto *n = dyn_cast<NameExpr>(c->callee.get());
+          n && n->name == "print")
+        return hostPrint(*c);
+    hostExpr(e);
+    return !failed;
+  }
+  case Stmt::Kind::If:
+    return hostIf(cast<IfStmt>(s));
+  case Stmt::Kind::For:
+    return hostFor(cast<ForStmt>(s));
+  case Stmt::Kind::While:
+    return hostWhile(cast<WhileStmt>(s));
+  case Stmt::Kind::Break:
+  case Stmt::Kind::Continue:
+    storeGlobal(isa<BreakStmt>(s) ? loops.back().broken
+                                  : loops.back().continued,
+                b.create<mlir::arith::ConstantIntOp>(l, 1, 1), l);
+    return true;
+  case Stmt::Kind::Save:
+    return hostSave(cast<SaveStmt>(s));
+  case Stmt::Kind::Load:
+    return hostLoad(cast<LoadStmt>(s));
+  case Stmt::Kind::Write:
+    return hostWrite(cast<WriteStmt>(s));
+  default:
+    return fail(s.range, "this statement");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Variables
+//===----------------------------------------------------------------------===//
+
+bool Generator::hostLet(const LetStmt &s) {
+  mlir::Location l = loc(s.range);
+  if (!s.init)
+    return fail(s.range, "'let' without an initial value");
+  const CheckedBody &script = *body;
+  auto it = script.types.find(s.init.get());
+  if (it == script.types.end())
+    return fail(s.range, "this 'let'");
+  const Type &t = it->second;
+  if (s.target.isTuple) {
+    const auto *tuple = dyn_cast<TupleExpr>(s.init.get());
+    if (!tuple || tuple->elems.size() != s.target.names.size())
+      return fail(s.range, "unpacking this value");
+    std::vector<HV> values;
+    for (const ExprPtr &e : tuple->elems)
+      values.push_back(hostExpr(*e));
+    if (failed)
+      return false;
+    for (size_t i = 0; i < values.size(); ++i) {
+      HostVar v;
+      v.k = values[i].k;
+      v.ssa = values[i];
+      v.block = b.getInsertionBlock();
+      declare(s.target.names[i].name, v);
+    }
+    return true;
+  }
+  const std::string &name = s.target.names[0].name;
+  if (t.kind == Type::Kind::Model) {
+    // `let net = MLP(...)`: the initial parameters into the globals.
+    if (hostScopes.size() != 1 || !modelVars.count(t.model))
+      return fail(s.range, "a model created inside a block");
+    auto init = module.lookupSymbol<mlir::func::FuncOp>("init_" + name);
+    if (!init)
+      return fail(s.range, "this model");
+    auto call = b.create<mlir::func::CallOp>(l, init, mlir::ValueRange{});
+    auto globals = modelGlobals(t.model, "");
+    for (size_t i = 0; i < globals.size(); ++i)
+      materialize(call.getResult(i), globals[i].second, l);
+    return true;
+  }
+  if (t.kind == Type::Kind::Optimizer) {
+    // The optimizer's state, from the first step that uses it.
+    const OptimizerInstance *opt = t.optimizer;
+    const CheckedBody &top = sema.getBodies().front();
+    for (auto &[step, k] : stepIndex) {
+      auto ot = top.types.find(step->optimizer.get());
+      if (ot == top.types.end() || ot->second.optimizer != opt)
+        continue;
+      const ModelInstance *model = optimizerModel(opt);
+      if (!modelVars.count(model))
+        return fail(s.range, "an optimizer of a model created in a block");
+      auto initState = module.lookupSymbol<mlir::func::FuncOp>(
+          "init_state_" + std::to_string(k));
+      llvm::SmallVector<mlir::Value> ps;
+      for (auto &[n, g] : modelGlobals(model, ""))
+        ps.push_back(tensorOf(global(g, l), l));
+      auto call = b.create<mlir::func::CallOp>(l, initState, ps);
+      for (unsigned i = 0; i < call.getNumResults(); ++i) {
+        std::string g = newGlobal(memrefOf(call.getResult(i).getType()), {});
+        materialize(call.getResult(i), g, l);
+        stateGlobals[opt].push_back(g);
+      }
+      auto i64 = mlir::RankedTensorType::get({}, b.getI64Type());
+      stepCounters[opt] =
+          newGlobal(mlir::MemRefType::get({}, b.getI64Type()),
+                    mlir::DenseElementsAttr::get(i64, b.getI64IntegerAttr(0)));
+      storeGlobal(stepCounters[opt],
+                  b.create<mlir::arith::ConstantIntOp>(l, 0, 64), l);
+      break;
+    }
+    return true;
+  }
+  HV v = hostExpr(*s.init);
+  if (failed)
+    return false;
+  HostVar var;
+  var.k = v.k;
+  switch (v.k) {
+  case HV::K::Int:
+  case HV::K::Float:
+  case HV::K::Bool:
+    var.global = newGlobal(mlir::MemRefType::get({}, v.v.getType()), {});
+    storeGlobal(var.global, v.v, l);
+    break;
+  case HV::K::Record:
+    for (auto &[field, value] : v.fields) {
+      std::string g = newGlobal(mlir::MemRefType::get({}, b.getF64Type()), {});
+      storeGlobal(g, value, l);
+      var.fields.push_back({field, g});
+    }
+    break;
+  case HV::K::Tensor:
+  case HV::K::Str:
+  case HV::K::Dataset:
+    var.ssa = v;
+    var.block = b.getInsertionBlock();
+    break;
+  default:
+    return fail(s.range, "a variable of this type");
+  }
+  declare(name, var);
+  return true;
+}
+
+bool Generator::hostAssign(const AssignStmt &s) {
+  mlir::Location l = loc(s.range);
+  const auto *n = dyn_cast<NameExpr>(s.target.get());
+  HostVar *var = n ? findVar(n->name) : nullptr;
+  if (!var)
+    return fail(s.range, "this assignment");
+  HV rhs = hostExpr(*s.value);
+  if (failed)
+    return false;
+  if (var->k == HV::K::Tensor) {
+    if (s.op != AssignOp::Set || var->block != b.getInsertionBlock())
+      return fail(s.range, "assigning a tensor variable inside a loop or "
+                           "'if', or with an operator");
+    var->ssa = rhs;
+    return true;
+  }
+  if (var->global.empty())
+    return fail(s.range, "this assignment");
+  mlir::Value value = rhs.v;
+  if (s.op != AssignOp::Set) {
+    HV cur;
+    cur.k = var->k;
+    cur.v = loadGlobal(var->global, l);
+    if (var->k == HV::K::Float) {
+      mlir::Value r = toF64(rhs, l);
+      switch (s.op) {
+      case AssignOp::Add:
+        value = b.create<mlir::arith::AddFOp>(l, cur.v, r);
+        break;
+      case AssignOp::Sub:
+        value = b.create<mlir::arith::SubFOp>(l, cur.v, r);
+        break;
+      case AssignOp::Mul:
+        value = b.create<mlir::arith::MulFOp>(l, cur.v, r);
+        break;
+      default:
+        value = b.create<mlir::arith::DivFOp>(l, cur.v, r);
+      }
+    } else if (var->k == HV::K::Int && rhs.k == HV::K::Int &&
+               s.op != AssignOp::Div) {
+      switch (s.op) {
+      case AssignOp::Add:
+        value = b.create<mlir::arith::AddIOp>(l, cur.v, rhs.v);
+        break;
+      case AssignOp::Sub:
+        value = b.create<mlir::arith::SubIOp>(l, cur.v, rhs.v);
+        break;
+      default:
+        value = b.create<mlir::arith::MulIOp>(l, cur.v, rhs.v);
+      }
+    } else {
+      return fail(s.range, "this compound assignment");
+    }
+  } else if (var->k == HV::K::Float) {
+    value = toF64(rhs, l);
+  }
+  if (value.getType() !=
+      llvm::cast<mlir::MemRefType>(global(var->global, l).getType())
+          .getElementType())
+    return fail(s.range, "an assignment that changes the variable's type");
+  storeGlobal(var->global, value, l);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+bool Generator::hostIf(const IfStmt &s) {
+  mlir::Location l = loc(s.range);
+  HV c = hostExpr(*s.cond);
+  if (failed)
+    return false;
+  if (c.k != HV::K::Bool)
+    return fail(s.cond->range, "this condition");
+  auto ifOp = b.create<mlir::scf::IfOp>(l, c.v, !s.elseBody.empty());
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  hostScopes.emplace_back();
+  bool ok = hostBlock(s.thenBody);
+  hostScopes.pop_back();
+  if (!ok)
+    return false;
+  if (!s.elseBody.empty()) {
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    hostScopes.emplace_back();
+    ok = hostBlock(s.elseBody);
+    hostScopes.pop_back();
+  }
+  return ok;
+}
+
+bool Generator::hostWhile(const WhileStmt &s) {
+  mlir::Location l = loc(s.range);
+  auto i1 = mlir::RankedTensorType::get({}, b.getI1Type());
+  auto flagType = mlir::MemRefType::get({}, b.getI1Type());
+  auto falseInit =
+      mlir::DenseElementsAttr::get(i1, llvm::ArrayRef<bool>{false});
+  LoopFlags flags{newGlobal(flagType, falseInit),
+                  newGlobal(flagType, falseInit)};
+  mlir::Value f = b.create<mlir::arith::ConstantIntOp>(l, 0, 1);
+  storeGlobal(flags.broken, f, l);
+  bool steps = hasStep(s.body);
+  auto w =
+      b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{}, mlir::ValueRange{});
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&w.getBefore());
+  HV c = hostExpr(*s.cond);
+  if (failed)
+    return false;
+  if (c.k != HV::K::Bool)
+    return fail(s.cond->range, "this condition");
+  mlir::Value go = b.create<mlir::arith::AndIOp>(
+      l, c.v,
+      b.create<mlir::arith::XOrIOp>(
+          l, loadGlobal(flags.broken, l),
+          b.create<mlir::arith::ConstantIntOp>(l, 1, 1)));
+  if (steps)
+    go = b.create<mlir::arith::AndIOp>(l, go, budgetOk(l));
+  b.create<mlir::scf::ConditionOp>(l, go, mlir::ValueRange{});
+  b.createBlock(&w.getAfter());
+  storeGlobal(flags.continued, b.create<mlir::arith::ConstantIntOp>(l, 0, 1),
+              l);
+  loops.push_back(flags);
+  hostScopes.emplace_back();
+  bool ok = hostBlock(s.body);
+  hostScopes.pop_back();
+  loops.pop_back();
+  b.create<mlir::scf::YieldOp>(l);
+  return ok;
+}
+
+bool Generator::hostFor(const ForStmt &s) {
+  mlir::Location l = loc(s.range);
+  auto i1 = mlir::RankedTensorType::get({}, b.getI1Type());
+  auto flagType = mlir::MemRefType::get({}, b.getI1Type());
+  auto falseInit =
+      mlir::DenseElementsAttr::get(i1, llvm::ArrayRef<bool>{false});
+  LoopFlags flags{newGlobal(flagType, falseInit),
+                  newGlobal(flagType, falseInit)};
+  storeGlobal(flags.broken, b.create<mlir::arith::ConstantIntOp>(l, 0, 1), l);
+  bool steps = hasStep(s.body);
+  auto notBroken = [&]() -> mlir::Value {
+    mlir::Value go = b.create<mlir::arith::XOrIOp>(
+        l, loadGlobal(flags.broken, l),
+        b.create<mlir::arith::ConstantIntOp>(l, 1, 1));
+    if (steps)
+      go = b.create<mlir::arith::AndIOp>(l, go, budgetOk(l));
+    return go;
+  };
+  auto runBody = [&](const std::function<void()> &bind) {
+    storeGlobal(flags.continued, b.create<mlir::arith::ConstantIntOp>(l, 0, 1),
+                l);
+    loops.push_back(flags);
+    hostScopes.emplace_back();
+    bind();
+    bool ok = !failed && hostBlock(s.body);
+    hostScopes.pop_back();
+    loops.pop_back();
+    return ok;
+  };
+
+  if (const auto *r = dyn_cast<RangeExpr>(s.iterable.get())) {
+    if (s.target.isTuple)
+      return fail(s.target.range, "unpacking a number");
+    HV lo = hostExpr(*r->lo), hi = hostExpr(*r->hi);
+    if (failed)
+      return false;
+    if (lo.k != HV::K::Int || hi.k != HV::K::Int)
+      return fail(r->range, "this range");
+    auto i64 = b.getI64Type();
+    auto w = b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{i64},
+                                          mlir::ValueRange{lo.v});
+    mlir::OpBuilder::InsertionGuard guard(b);
+    mlir::Block *before = b.createBlock(&w.getBefore(), {}, {i64}, {l});
+    mlir::Value i = before->getArgument(0);
+    mlir::Value in = b.create<mlir::arith::CmpIOp>(
+        l,
+        r->inclusive ? mlir::arith::CmpIPredicate::sle
+                     : mlir::arith::CmpIPredicate::slt,
+        i, hi.v);
+    in = b.create<mlir::arith::AndIOp>(l, in, notBroken());
+    b.create<mlir::scf::ConditionOp>(l, in, mlir::ValueRange{i});
+    mlir::Block *after = b.createBlock(&w.getAfter(), {}, {i64}, {l});
+    mlir::Value iv = after->getArgument(0);
+    bool ok = runBody([&] {
+      HostVar v;
+      v.k = HV::K::Int;
+      v.ssa.k = HV::K::Int;
+      v.ssa.v = iv;
+      declare(s.target.names[0].name, v);
+    });
+    if (!ok)
+      return false;
+    b.setInsertionPointToEnd(after);
+    mlir::Value next = b.create<mlir::arith::AddIOp>(
+        l, iv, b.create<mlir::arith::ConstantIntOp>(l, 1, 64));
+    b.create<mlir::scf::YieldOp>(l, next);
+    return true;
+  }
+
+  const auto *call = dyn_cast<CallExpr>(s.iterable.get());
+  const auto *callee = call ? dyn_cast<NameExpr>(call->callee.get()) : nullptr;
+  if (!callee || callee->name != "batches" || !s.target.isTuple ||
+      s.target.names.size() != 2)
+    return fail(s.iterable->range, "a loop over this");
+  auto bt = body->types.find(call);
+  if (bt == body->types.end() || bt->second.elems.size() != 2)
+    return fail(s.iterable->range, "a loop over this");
+  setLocation(s.iterable->range);
+  mlir::Value loader = hostLoader(*call, s.iterable->range);
+  if (failed)
+    return false;
+  rt("nnc_rt_loader_start", {},
+     {loader, b.create<mlir::arith::ConstantIntOp>(l, -1, 64)}, l);
+  auto w =
+      b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{}, mlir::ValueRange{});
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&w.getBefore());
+  mlir::Value rows =
+      rt("nnc_rt_loader_next", {b.getI64Type()}, {loader}, l).getResult(0);
+  mlir::Value more = b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::sgt, rows,
+      b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+  more = b.create<mlir::arith::AndIOp>(l, more, notBroken());
+  b.create<mlir::scf::ConditionOp>(l, more, mlir::ValueRange{});
+  mlir::Block *after = b.createBlock(&w.getAfter());
+  bool ok = runBody([&] {
+    for (int i = 0; i < 2; ++i) {
+      mlir::RankedTensorType tt = tensorType(bt->second.elems[i]);
+      const char *suffix = dtypeSuffix(tt.getElementType());
+      if (!suffix || (i == 0 && !tt.getElementType().isF32())) {
+        fail(s.iterable->range, "data of this element type");
+        return;
+      }
+      llvm::SmallVector<int64_t> shape(tt.getRank(),
+                                       mlir::ShapedType::kDynamic);
+      for (int64_t d = 1; d < tt.getRank(); ++d)
+        shape[d] = tt.getDimSize(d);
+      auto mt = mlir::MemRefType::get(shape, tt.getElementType());
+      std::string fn = std::string("nnc_rt_loader_") + (i ? "y_" : "x_") +
+                       suffix + "_" + std::to_string(tt.getRank());
+      mlir::Value m = rt(fn, {mt}, {loader}, l, true).getResult(0);
+      HostVar v;
+      v.k = HV::K::Tensor;
+      v.ssa.k = HV::K::Tensor;
+      v.ssa.v = b.create<mlir::bufferization::ToTensorOp>(
+          l, mlir::RankedTensorType::get(shape, tt.getElementType()), m, true,
+          false);
+      v.block = after;
+      declare(s.target.names[i].name, v);
+    }
+  });
+  if (!ok)
+    return false;
+  b.setInsertionPointToEnd(after);
+  b.create<mlir::scf::YieldOp>(l);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Data
+//===----------------------------------------------------------------------===//
+
+bool Generator::hostData(const DataDecl &d) {
+  setLocation(d.range);
+  if (d.target.isTuple) {
+    for (size_t i = 0; i < d.target.names.size(); ++i) {
+      mlir::Value id = hostDataset(*d.value, static_cast<int>(i));
+      if (failed)
+        return false;
+      HostVar v;
+      v.k = HV::K::Dataset;
+      v.ssa.k = HV::K::Dataset;
+      v.ssa.v = id;
+      declare(d.target.names[i].name, v);
+    }
+    return true;
+  }
+  mlir::Value id = hostDataset(*d.value);
+  if (failed)
+    return false;
+  HostVar v;
+  v.k = HV::K::Dataset;
+  v.ssa.k = HV::K::Dataset;
+  v.ssa.v = id;
+  declare(d.target.names[0].name, v);
+  return true;
+}
+
+mlir::Value Generator::hostDataset(const Expr &e, int part) {
+  mlir::Location l = loc(e.range);
+  auto cstr = [&](const Expr *a) -> mlir::Value {
+    auto c = a ? body->consts.find(a) : body->consts.end();
+    if (c == body->consts.end() || c->second.kind != ConstVal::Kind::Str) {
+      fail(a ? a->range : e.range, "a path known only at run time");
+      return nullptr;
+    }
+    return str(c->second.s, l);
+  };
+  auto constNum = [&](const Expr *a) -> std::optional<double> {
+    auto c = a ? body->consts.find(a) : body->consts.end();
+    if (c == body->consts.end())
+      return std::nullopt;
+    if (c->second.kind == ConstVal::Kind::Float)
+      return c->second.f;
+    if (c->second.kind == ConstVal::Kind::Int)
+      return double(c->second.i);
+    return std::nullopt;
+  };
+  auto i64c = [&](int64_t v) -> mlir::Value {
+    return b.create<mlir::arith::ConstantIntOp>(l, v, 64);
+  };
+  auto i32c = [&](int64_t v) -> mlir::Value {
+    return b.create<mlir::arith::ConstantIntOp>(l, v, 32);
+  };
+  auto f64c = [&](double v) -> mlir::Value {
+    return b.create<mlir::arith::ConstantFloatOp>(l, llvm::APFloat(v),
+                                                  b.getF64Type());
+  };
+  auto i64 = b.getI64Type();
+  if (part < 0 || !isa<CallExpr>(e) ||
+      !isa<NameExpr>(cast<CallExpr>(e).callee.get()) ||
+      cast<NameExpr>(cast<CallExpr>(e).callee.get())->name != "split") {
+    if (part > 0)
+      return fail(e.range, "unpacking this dataset"), nullptr;
+  }
+  if (const auto *n = dyn_cast<NameExpr>(&e)) {
+    HostVar *v = findVar(n->name);
+    if (!v || v->k != HV::K::Dataset)
+      return fail(e.range, "this dataset"), nullptr;
+    return v->ssa.v;
+  }
+  if (const auto *bin = dyn_cast<BinaryExpr>(&e)) {
+    mlir::Value id = hostDataset(*bin->lhs);
+    std::optional<double> k = constNum(bin->rhs.get());
+    if (failed)
+      return nullptr;
+    if (!k)
+      return fail(bin->rhs->range, "a scale known only at run time"), nullptr;
+    double mul = 1, add = 0;
+    switch (bin->op) {
+    case BinaryOp::Mul:
+      mul = *k;
+      break;
+    case BinaryOp::Div:
+      mul = 1.0 / *k;
+      break;
+    case BinaryOp::Add:
+      add = *k;
+      break;
+    case BinaryOp::Sub:
+      add = -*k;
+      break;
+    default:
+      return fail(e.range, "this operation on a dataset"), nullptr;
+    }
+    return rt("nnc_rt_dataset_scale", {i64}, {id, f64c(mul), f64c(add)}, l)
+        .getResult(0);
+  }
+  const auto *call = dyn_cast<CallExpr>(&e);
+  const auto *callee = call ? dyn_cast<NameExpr>(call->callee.get()) : nullptr;
+  if (!callee)
+    return fail(e.range, "this dataset"), nullptr;
+  std::map<std::string, const Expr *> args;
+  std::vector<std::string> names = builtinParamNames(callee->name);
+  size_t pos = 0;
+  for (const Arg &a : call->args)
+    args[a.name.name.empty() ? (pos < names.size() ? names[pos++] : "")
+                             : a.name.name] = a.value.get();
+  auto arg = [&](const char *n) -> const Expr * {
+    auto it = args.find(n);
+    return it == args.end() ? nullptr : it->second;
+  };
+  const std::string &fn = callee->name;
+  if (fn == "idx" || fn == "npy") {
+    bool idx = fn == "idx";
+    mlir::Value a = cstr(arg(idx ? "images" : "inputs"));
+    mlir::Value c = cstr(arg(idx ? "labels" : "targets"));
+    if (failed)
+      return nullptr;
+    return rt(idx ? "nnc_rt_dataset_idx" : "nnc_rt_dataset_npy", {i64}, {a, c},
+              l)
+        .getResult(0);
+  }
+  if (fn == "csv") {
+    mlir::Value path = cstr(arg("path"));
+    if (failed)
+      return nullptr;
+    const Expr *target = arg("target");
+    auto tc = body->consts.find(target);
+    if (tc == body->consts.end())
+      return fail(target->range, "a target column known only at run time"),
+             nullptr;
+    mlir::Value targetName = str(
+        tc->second.kind == ConstVal::Kind::Str ? tc->second.s : std::string(),
+        l);
+    mlir::Value targetIndex =
+        i64c(tc->second.kind == ConstVal::Kind::Int ? tc->second.i : -1);
+    std::string features;
+    bool byIndex = false;
+    if (const Expr *f = arg("features")) {
+      const auto *list = dyn_cast<ListExpr>(f);
+      if (!list)
+        return fail(f->range, "features known only at run time"), nullptr;
+      for (size_t i = 0; i < list->elems.size(); ++i) {
+        auto c = body->consts.find(list->elems[i].get());
+        if (c == body->consts.end())
+          return fail(list->elems[i]->range, "a column known only at run time"),
+                 nullptr;
+        if (i)
+          features += '\x1f';
+        if (c->second.kind == ConstVal::Kind::Int) {
+          byIndex = true;
+          features += std::to_string(c->second.i);
+        } else {
+          features += c->second.s;
+        }
+      }
+    }
+    auto dt = body->types.find(&e);
+    bool intTarget = dt != body->types.end() && dt->second.elems.size() == 2 &&
+                     !isFloatDType(dt->second.elems[1].dtype);
+    return rt("nnc_rt_dataset_csv", {i64},
+              {path, targetName, targetIndex, str(features, l), i32c(byIndex),
+               i32c(intTarget)},
+              l)
+        .getResult(0);
+  }
+  if (fn == "split") {
+    if (part < 0)
+      return fail(e.range, "'split' outside 'data (a, b) = split(...)'"),
+             nullptr;
+    mlir::Value id = hostDataset(*arg("data"));
+    std::optional<double> f = constNum(arg("fraction"));
+    if (failed)
+      return nullptr;
+    if (!f)
+      return fail(arg("fraction")->range, "a fraction known only at run time"),
+             nullptr;
+    return rt("nnc_rt_dataset_split", {i64}, {id, f64c(*f), i32c(part)}, l)
+        .getResult(0);
+  }
+  if (fn == "standardize") {
+    mlir::Value id = hostDataset(*arg("data"));
+    mlir::Value like = arg("like") ? hostDataset(*arg("like")) : id;
+    if (failed)
+      return nullptr;
+    return rt("nnc_rt_dataset_standardize", {i64}, {id, like}, l).getResult(0);
+  }
+  return fail(e.range, "this dataset"), nullptr;
+}
+
+mlir::Value Generator::hostLoader(const Expr &data, SourceRange at) {
+  mlir::Location l = loc(at);
+  auto it = loaderGlobals.find(&data);
+  if (it == loaderGlobals.end()) {
+    auto t = mlir::RankedTensorType::get({}, b.getI64Type());
+    it =
+        loaderGlobals
+            .emplace(&data, newGlobal(mlir::MemRefType::get({}, b.getI64Type()),
+                                      mlir::DenseElementsAttr::get(
+                                          t, b.getI64IntegerAttr(0))))
+            .first;
+  }
+  std::string g = it->second;
+  // The dataset, batch size and flags: `batches(d, n, ...)` or a dataset
+  // (evaluated in batches of 1000, in order).
+  mlir::Value dataset;
+  int64_t size = 1000;
+  bool shuffle = false, dropLast = false;
+  const auto *call = dyn_cast<CallExpr>(&data);
+  const auto *callee = call ? dyn_cast<NameExpr>(call->callee.get()) : nullptr;
+  if (callee && callee->name == "batches") {
+    std::map<std::string, const Expr *> args;
+    std::vector<std::string> names = builtinParamNames("batches");
+    size_t pos = 0;
+    for (const Arg &a : call->args)
+      args[a.name.name.empty() ? (pos < names.size() ? names[pos++] : "")
+                               : a.name.name] = a.value.get();
+    dataset = hostDataset(*args["data"]);
+    auto constOf = [&](const char *n) -> std::optional<ConstVal> {
+      auto a = args.find(n);
+      if (a == args.end())
+        return std::nullopt;
+      auto c = body->consts.find(a->second);
+      if (c == body->consts.end()) {
+        fail(a->second->range,
+             std::string("'") + n + "' known only at run time");
+        return std::nullopt;
+      }
+      return c->second;
+    };
+    if (auto c = constOf("size"))
+      size = c->i;
+    if (auto c = constOf("shuffle"))
+      shuffle = c->i != 0;
+    if (auto c = constOf("drop_last"))
+      dropLast = c->i != 0;
+  } else {
+    dataset = hostDataset(data);
+  }
+  if (failed)
+    return nullptr;
+  mlir::Value cur = loadGlobal(g, l);
+  mlir::Value isNew = b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::eq, cur,
+      b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+  auto ifOp = b.create<mlir::scf::IfOp>(l, isNew, false);
+  {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    mlir::Value id =
+        rt("nnc_rt_loader", {b.getI64Type()},
+           {dataset, b.create<mlir::arith::ConstantIntOp>(l, size, 64),
+            b.create<mlir::arith::ConstantIntOp>(l, shuffle, 32),
+            b.create<mlir::arith::ConstantIntOp>(l, dropLast, 32)},
+           l)
+            .getResult(0);
+    storeGlobal(g, id, l);
+  }
+  return loadGlobal(g, l);
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+Generator::HV Generator::hostExpr(const Expr &e) {
+  if (failed)
+    return {};
+  auto t = body->types.find(&e);
+  if (t == body->types.end()) {
+    fail(e.range, "this expression");
+    return {};
+  }
+  mlir::Location l = loc(e.range);
+  auto c = body->consts.find(&e);
+  if (c != body->consts.end() && !t->second.isTensor()) {
+    if (mlir::Value v = hostConst(c->second, t->second, l)) {
+      HV h;
+      h.k = t->second.kind == Type::Kind::Int     ? HV::K::Int
+            : t->second.kind == Type::Kind::Float ? HV::K::Float
+            : t->second.kind == Type::Kind::Bool  ? HV::K::Bool
+                                                  : HV::K::Str;
+      h.v = v;
+      return h;
+    }
+  }
+  return hostExprImpl(e, t->second);
+}
+
+Generator::HV Generator::hostExprImpl(const Expr &e, const Type &t) {
+  mlir::Location l = loc(e.range);
+  HV h;
+  if (const auto *s = dyn_cast<StepExpr>(&e))
+    return hostStep(*s);
+  if (const auto *v = dyn_cast<EvaluateExpr>(&e))
+    return hostEvaluate(*v);
+  if (t.isTensor()) {
+    GV g = expr(e);
+    if (failed)
+      return {};
+    h.k = HV::K::Tensor;
+    h.v = g.value ? g.value : fill(g.constant, tensorType(t), {}, l);
+    if (!h.v)
+      fail(e.range, "this tensor");
+    return h;
+  }
+  if (const auto *n = dyn_cast<NameExpr>(&e)) {
+    HostVar *v = findVar(n->name);
+    if (!v) {
+      fail(e.range, "the value of '" + n->name + "' here");
+      return {};
+    }
+    h.k = v->k;
+    if (v->k == HV::K::Record) {
+      for (auto &[field, g] : v->fields)
+        h.fields.push_back({field, loadGlobal(g, l)});
+      return h;
+    }
+    h.v = v->global.empty() ? v->ssa.v : loadGlobal(v->global, l);
+    return h;
+  }
+  if (const auto *m = dyn_cast<MemberExpr>(&e)) {
+    HV base = hostExpr(*m->base);
+    if (failed)
+      return {};
+    for (auto &[field, value] : base.fields)
+      if (field == m->member.name) {
+        h.k = HV::K::Float;
+        h.v = value;
+        return h;
+      }
+    fail(e.range, "this member");
+    return {};
+  }
+  if (const auto *bin = dyn_cast<BinaryExpr>(&e))
+    return hostBinary(*bin, t);
+  if (const auto *u = dyn_cast<UnaryExpr>(&e)) {
+    HV x = hostExpr(*u->operand);
+    if (failed)
+      return {};
+    if (u->op == UnaryOp::Plus)
+      return x;
+    if (u->op == UnaryOp::Not && x.k == HV::K::Bool) {
+      x.v = b.create<mlir::arith::XOrIOp>(
+          l, x.v, b.create<mlir::arith::ConstantIntOp>(l, 1, 1));
+      return x;
+    }
+    if (u->op == UnaryOp::Neg && x.k == HV::K::Float) {
+      x.v = b.create<mlir::arith::NegFOp>(l, x.v);
+      return x;
+    }
+    if (u->op == UnaryOp::Neg && x.k == HV::K::Int) {
+      x.v = b.create<mlir::arith::SubIOp>(
+          l, b.create<mlir::arith::ConstantIntOp>(l, 0, 64), x.v);
+      return x;
+    }
+    fail(e.range, "this operator");
+    return {};
+  }
+  if (const auto *c = dyn_cast<CastExpr>(&e)) {
+    HV x = hostExpr(*c->operand);
+    if (failed)
+      return {};
+    if (t.kind == Type::Kind::Float) {
+      h.k = HV::K::Float;
+      h.v = toF64(x, l);
+      return h;
+    }
+    if (t.kind == Type::Kind::Int && x.k == HV::K::Float) {
+      h.k = HV::K::Int;
+      h.v = b.create<mlir::arith::FPToSIOp>(l, b.getI64Type(), x.v);
+      return h;
+    }
+    if (t.kind == Type::Kind::Int && x.k == HV::K::Bool) {
+      h.k = HV::K::Int;
+      h.v = b.create<mlir::arith::ExtUIOp>(l, b.getI64Type(), x.v);
+      return h;
+    }
+    if (t.kind == Type::Kind::Bool && x.k != HV::K::Bool) {
+      mlir::Value f = toF64(x, l);
+      h.k = HV::K::Bool;
+      h.v = b.create<mlir::arith::CmpFOp>(
+          l, mlir::arith::CmpFPredicate::UNE, f,
+          b.create<mlir::arith::ConstantFloatOp>(l, llvm::APFloat(0.0),
+                                                 b.getF64Type()));
+      return h;
+    }
+    if ((t.kind == Type::Kind::Int && x.k == HV::K::Int) ||
+        (t.kind == Type::Kind::Bool && x.k == HV::K::Bool))
+      return x;
+    fail(e.range, "this cast");
+    return {};
+  }
+  if (const auto *call = dyn_cast<CallExpr>(&e))
+    return hostCall(*call, t);
+  fail(e.range, "this expression");
+  return {};
+}
+
+Generator::HV Generator::hostBinary(const BinaryExpr &e, const Type &t) {
+  mlir::Location l = loc(e.range);
+  HV h;
+  // `and` / `or` evaluate their right side only when needed.
+  if (e.op == BinaryOp::And || e.op == BinaryOp::Or) {
+    HV x = hostExpr(*e.lhs);
+    if (failed || x.k != HV::K::Bool)
+      return fail(e.range, "this operator"), HV();
+    auto ifOp =
+        b.create<mlir::scf::IfOp>(l, mlir::TypeRange{b.getI1Type()}, x.v, true);
+    {
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      mlir::Value y;
+      if (e.op == BinaryOp::And) {
+        HV r = hostExpr(*e.rhs);
+        if (failed || r.k != HV::K::Bool)
+          return fail(e.range, "this operator"), HV();
+        y = r.v;
+      } else {
+        y = b.create<mlir::arith::ConstantIntOp>(l, 1, 1);
+      }
+      b.create<mlir::scf::YieldOp>(l, y);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      if (e.op == BinaryOp::Or) {
+        HV r = hostExpr(*e.rhs);
+        if (failed || r.k != HV::K::Bool)
+          return fail(e.range, "this operator"), HV();
+        y = r.v;
+      } else {
+        y = b.create<mlir::arith::ConstantIntOp>(l, 0, 1);
+      }
+      b.create<mlir::scf::YieldOp>(l, y);
+    }
+    h.k = HV::K::Bool;
+    h.v = ifOp.getResult(0);
+    return h;
+  }
+  HV x = hostExpr(*e.lhs), y = hostExpr(*e.rhs);
+  if (failed)
+    return {};
+  bool ints = x.k == HV::K::Int && y.k == HV::K::Int;
+  bool nums =
+      (x.k == HV::K::Int || x.k == HV::K::Float || x.k == HV::K::Bool) &&
+      (y.k == HV::K::Int || y.k == HV::K::Float || y.k == HV::K::Bool);
+  if (!nums)
+    return fail(e.range, "this operator on these values"), HV();
+  using IP = mlir::arith::CmpIPredicate;
+  using FP = mlir::arith::CmpFPredicate;
+  std::optional<std::pair<IP, FP>> cmp;
+  switch (e.op) {
+  case BinaryOp::Lt:
+    cmp = {IP::slt, FP::OLT};
+    break;
+  case BinaryOp::Le:
+    cmp = {IP::sle, FP::OLE};
+    break;
+  case BinaryOp::Gt:
+    cmp = {IP::sgt, FP::OGT};
+    break;
+  case BinaryOp::Ge:
+    cmp = {IP::sge, FP::OGE};
+    break;
+  case BinaryOp::Eq:
+    cmp = {IP::eq, FP::OEQ};
+    break;
+  case BinaryOp::Ne:
+    cmp = {IP::ne, FP::UNE};
+    break;
+  default:
+    break;
+  }
+  if (cmp) {
+    h.k = HV::K::Bool;
+    if (x.k == HV::K::Bool && y.k == HV::K::Bool)
+      h.v = b.create<mlir::arith::CmpIOp>(l, cmp->first, x.v, y.v);
+    else if (ints)
+      h.v = b.create<mlir::arith::CmpIOp>(l, cmp->first, x.v, y.v);
+    else
+      h.v = b.create<mlir::arith::CmpFOp>(l, cmp->second, toF64(x, l),
+                                          toF64(y, l));
+    return h;
+  }
+  if (ints && t.kind == Type::Kind::Int) {
+    h.k = HV::K::Int;
+    switch (e.op) {
+    case BinaryOp::Add:
+      h.v = b.create<mlir::arith::AddIOp>(l, x.v, y.v);
+      return h;
+    case BinaryOp::Sub:
+      h.v = b.create<mlir::arith::SubIOp>(l, x.v, y.v);
+      return h;
+    case BinaryOp::Mul:
+      h.v = b.create<mlir::arith::MulIOp>(l, x.v, y.v);
+      return h;
+    case BinaryOp::Mod: {
+      // Floored, as in Python: the result takes the divisor's sign. A zero
+      // divisor gives 0 rather than a crash.
+      mlir::Value zero = b.create<mlir::arith::ConstantIntOp>(l, 0, 64);
+      mlir::Value one = b.create<mlir::arith::ConstantIntOp>(l, 1, 64);
+      mlir::Value isZero = b.create<mlir::arith::CmpIOp>(l, IP::eq, y.v, zero);
+      mlir::Value d = b.create<mlir::arith::SelectOp>(l, isZero, one, y.v);
+      h.v = b.create<mlir::arith::FloorDivSIOp>(l, x.v, d);
+      h.v = b.create<mlir::arith::SubIOp>(
+          l, x.v, b.create<mlir::arith::MulIOp>(l, h.v, d));
+      h.v = b.create<mlir::arith::SelectOp>(l, isZero, zero, h.v);
+      return h;
+    }
+    default:
+      return fail(e.range, "this operator on ints"), HV();
+    }
+  }
+  mlir::Value a = toF64(x, l), c = toF64(y, l);
+  h.k = HV::K::Float;
+  switch (e.op) {
+  case BinaryOp::Add:
+    h.v = b.create<mlir::arith::AddFOp>(l, a, c);
+    return h;
+  case BinaryOp::Sub:
+    h.v = b.create<mlir::arith::SubFOp>(l, a, c);
+    return h;
+  case BinaryOp::Mul:
+    h.v = b.create<mlir::arith::MulFOp>(l, a, c);
+    return h;
+  case BinaryOp::Div:
+    h.v = b.create<mlir::arith::DivFOp>(l, a, c);
+    return h;
+  case BinaryOp::Pow:
+    h.v = b.create<mlir::math::PowFOp>(l, a, c);
+    return h;
+  case BinaryOp::Mod: {
+    mlir::Value r = b.create<mlir::arith::RemFOp>(l, a, c);
+    // Floored: add the divisor when the signs of r and c differ.
+    mlir::Value zero = b.create<mlir::arith::ConstantFloatOp>(
+        l, llvm::APFloat(0.0), b.getF64Type());
+    mlir::Value rNeg = b.create<mlir::arith::CmpFOp>(l, FP::OLT, r, zero);
+    mlir::Value cNeg = b.create<mlir::arith::CmpFOp>(l, FP::OLT, c, zero);
+    mlir::Value rNonZero = b.create<mlir::arith::CmpFOp>(l, FP::ONE, r, zero);
+    mlir::Value differ = b.create<mlir::arith::AndIOp>(
+        l, rNonZero, b.create<mlir::arith::XOrIOp>(l, rNeg, cNeg));
+    h.v = b.create<mlir::arith::SelectOp>(
+        l, differ, b.create<mlir::arith::AddFOp>(l, r, c), r);
+    return h;
+  }
+  default:
+    return fail(e.range, "this operator"), HV();
+  }
+}
+
+Generator::HV Generator::hostCall(const CallExpr &e, const Type &t) {
+  mlir::Location l = loc(e.range);
+  HV h;
+  std::string name;
+  const Expr *self = nullptr;
+  if (const auto *n = dyn_cast<NameExpr>(e.callee.get()))
+    name = n->name;
+  else if (const auto *m = dyn_cast<MemberExpr>(e.callee.get())) {
+    name = m->member.name;
+    self = m->base.get();
+  }
+  std::vector<std::string> names = builtinParamNames(name);
+  std::map<std::string, const Expr *> args;
+  size_t pos = 0;
+  if (self && !names.empty())
+    args[names[pos++]] = self;
+  for (const Arg &a : e.args)
+    args[a.name.name.empty() ? (pos < names.size() ? names[pos++] : "")
+                             : a.name.name] = a.value.get();
+  if (name == "best" || name == "since_best") {
+    HV v = hostExpr(*args["value"]);
+    if (failed)
+      return {};
+    mlir::Value value;
+    if (v.k == HV::K::Tensor) {
+      value = b.create<mlir::tensor::ExtractOp>(l, v.v, mlir::ValueRange{});
+      if (!value.getType().isF64())
+        value = b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), value);
+    } else {
+      value = toF64(v, l);
+    }
+    bool modeMax = false;
+    if (const Expr *m = args["mode"]) {
+      auto c = body->consts.find(m);
+      modeMax = c != body->consts.end() && c->second.s == "max";
+    }
+    auto site = trackerSites.emplace(&e, int64_t(trackerSites.size())).first;
+    mlir::Value siteV =
+        b.create<mlir::arith::ConstantIntOp>(l, site->second, 64);
+    mlir::Value mode = b.create<mlir::arith::ConstantIntOp>(l, modeMax, 32);
+    if (name == "best") {
+      h.k = HV::K::Bool;
+      h.v = rt("nnc_rt_best", {b.getI1Type()}, {siteV, value, mode}, l)
+                .getResult(0);
+    } else {
+      h.k = HV::K::Int;
+      h.v = rt("nnc_rt_since_best", {b.getI64Type()}, {siteV, value, mode}, l)
+                .getResult(0);
+    }
+    return h;
+  }
+  if (name == "len" && args["x"]) {
+    auto xt = body->types.find(args["x"]);
+    if (xt != body->types.end() && xt->second.kind == Type::Kind::Dataset) {
+      mlir::Value id = hostDataset(*args["x"]);
+      if (failed)
+        return {};
+      h.k = HV::K::Int;
+      h.v = rt("nnc_rt_dataset_size", {b.getI64Type()}, {id}, l).getResult(0);
+      return h;
+    }
+  }
+  // Anything else with a host result: tensor code that gives a number.
+  GV g = expr(e);
+  if (failed)
+    return {};
+  if (!g.value) {
+    fail(e.range, "this call");
+    return {};
+  }
+  mlir::Value v = g.value;
+  if (auto tt = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
+      tt && tt.getRank() == 0)
+    v = b.create<mlir::tensor::ExtractOp>(l, v, mlir::ValueRange{});
+  if (t.kind == Type::Kind::Float) {
+    h.k = HV::K::Float;
+    if (v.getType().isF32())
+      v = b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), v);
+    else if (v.getType().isInteger(64))
+      v = b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), v);
+  } else if (t.kind == Type::Kind::Int) {
+    h.k = HV::K::Int;
+    if (llvm::isa<mlir::FloatType>(v.getType()))
+      v = b.create<mlir::arith::FPToSIOp>(l, b.getI64Type(), v);
+  } else if (t.kind == Type::Kind::Bool) {
+    h.k = HV::K::Bool;
+  }
+  if (h.k == HV::K::None) {
+    fail(e.range, "this call");
+    return {};
+  }
+  h.v = v;
+  return h;
+}
+
+//===----------------------------------------------------------------------===//
+// step, evaluate, predictions
+//===----------------------------------------------------------------------===//
+
+Generator::HV Generator::hostStep(const StepExpr &s) {
+  mlir::Location l = loc(s.range);
+  auto k = stepIndex.find(&s);
+  const CheckedBody &top = sema.getBodies().front();
+  auto ot = top.types.find(s.optimizer.get());
+  if (k == stepIndex.end() || ot == top.types.end() || !ot->second.optimizer)
+    return fail(s.range, "this 'step'"), HV();
+  const OptimizerInstance *opt = ot->second.optimizer;
+  const ModelInstance *model = optimizerModel(opt);
+  if (!stepCounters.count(opt) || !modelVars.count(model))
+    return fail(s.range, "a step of an optimizer created in a block"), HV();
+  auto stepFn = module.lookupSymbol<mlir::func::FuncOp>(
+      "step_" + std::to_string(k->second));
+  auto f32 = mlir::RankedTensorType::get({}, b.getF32Type());
+  // Only while the step budget lasts.
+  auto ifOp =
+      b.create<mlir::scf::IfOp>(l, mlir::TypeRange{f32}, budgetOk(l), true);
+  {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    // --save-init before the first step of the run.
+    mlir::Value first = b.create<mlir::arith::CmpIOp>(
+        l, mlir::arith::CmpIPredicate::eq, loadGlobal(stepsDone, l),
+        b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+    auto firstIf = b.create<mlir::scf::IfOp>(l, first, false);
+    {
+      mlir::OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(firstIf.thenBlock());
+      auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
+      mlir::Value path = rt("nnc_rt_save_init_path", {ptr}, {}, l).getResult(0);
+      mlir::Value given =
+          b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::ne, path,
+                                       b.create<mlir::LLVM::ZeroOp>(l, ptr));
+      auto givenIf = b.create<mlir::scf::IfOp>(l, given, false);
+      b.setInsertionPointToStart(givenIf.thenBlock());
+      b.create<mlir::func::CallOp>(l, saveModelsFn, mlir::ValueRange{path});
+    }
+    auto globals = modelGlobals(model, "");
+    const std::vector<std::string> &states = stateGlobals[opt];
+    llvm::SmallVector<mlir::Value> args;
+    for (auto &[n, g] : globals)
+      args.push_back(tensorOf(global(g, l), l));
+    for (const std::string &g : states)
+      args.push_back(tensorOf(global(g, l), l));
+    std::vector<std::pair<std::string, const Expr *>> inputs;
+    freeTensors(*s.loss, top, inputs);
+    auto argTypes = stepFn.getFunctionType().getInputs();
+    for (auto &[name, ex] : inputs) {
+      std::optional<GV> g = hostAsGV(name);
+      if (!g || !g->value)
+        return fail(ex->range, "this input of a step"), HV();
+      mlir::Value v = g->value;
+      mlir::Type want = argTypes[args.size()];
+      if (v.getType() != want)
+        v = b.create<mlir::tensor::CastOp>(l, want, v);
+      args.push_back(v);
+    }
+    const std::string &counter = stepCounters[opt];
+    mlir::Value t = b.create<mlir::arith::AddIOp>(
+        l, loadGlobal(counter, l),
+        b.create<mlir::arith::ConstantIntOp>(l, 1, 64));
+    storeGlobal(counter, t, l);
+    mlir::Value tf = b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), t);
+    args.push_back(b.create<mlir::tensor::FromElementsOp>(
+        l, mlir::RankedTensorType::get({}, b.getF64Type()), tf));
+    auto call = b.create<mlir::func::CallOp>(l, stepFn, args);
+    for (size_t i = 0; i < globals.size(); ++i)
+      materialize(call.getResult(1 + i), globals[i].second, l);
+    for (size_t i = 0; i < states.size(); ++i)
+      materialize(call.getResult(1 + globals.size() + i), states[i], l);
+    storeGlobal(stepsDone,
+                b.create<mlir::arith::AddIOp>(
+                    l, loadGlobal(stepsDone, l),
+                    b.create<mlir::arith::ConstantIntOp>(l, 1, 64)),
+                l);
+    b.create<mlir::scf::YieldOp>(l, call.getResult(0));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    b.create<mlir::scf::YieldOp>(
+        l, mlir::ValueRange{fill(std::nan(""), f32, {}, l)});
+  }
+  HV h;
+  h.k = HV::K::Tensor;
+  h.v = ifOp.getResult(0);
+  return h;
+}
+
+Generator::HV Generator::hostEvaluate(const EvaluateExpr &e) {
+  mlir::Location l = loc(e.range);
+  auto k = evalIndex.find(&e);
+  const CheckedBody &top = sema.getBodies().front();
+  auto mt = top.types.find(e.model.get());
+  if (k == evalIndex.end() || mt == top.types.end() || !mt->second.model ||
+      !modelVars.count(mt->second.model))
+    return fail(e.range, "this 'evaluate'"), HV();
+  auto evalFn = module.lookupSymbol<mlir::func::FuncOp>(
+      "eval_" + std::to_string(k->second));
+  setLocation(e.range);
+  mlir::Value loader = hostLoader(*e.data, e.data->range);
+  if (failed)
+    return {};
+  auto f64 = b.getF64Type();
+  std::vector<std::string> sums;
+  for (size_t i = 0; i <= e.metrics.size(); ++i) {
+    sums.push_back(newGlobal(mlir::MemRefType::get({}, f64), {}));
+    storeGlobal(
+        sums.back(),
+        b.create<mlir::arith::ConstantFloatOp>(l, llvm::APFloat(0.0), f64), l);
+  }
+  rt("nnc_rt_loader_start", {},
+     {loader, b.create<mlir::arith::ConstantIntOp>(l, -1, 64)}, l);
+  auto w = b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{b.getI64Type()},
+                                        mlir::ValueRange{});
+  {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.createBlock(&w.getBefore());
+    mlir::Value rows =
+        rt("nnc_rt_loader_next", {b.getI64Type()}, {loader}, l).getResult(0);
+    mlir::Value more = b.create<mlir::arith::CmpIOp>(
+        l, mlir::arith::CmpIPredicate::sgt, rows,
+        b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+    b.create<mlir::scf::ConditionOp>(l, more, mlir::ValueRange{rows});
+    mlir::Block *after =
+        b.createBlock(&w.getAfter(), {}, {b.getI64Type()}, {l});
+    mlir::Value n =
+        b.create<mlir::arith::SIToFPOp>(l, f64, after->getArgument(0));
+    llvm::SmallVector<mlir::Value> args;
+    for (auto &[name, g] : modelGlobals(mt->second.model, ""))
+      args.push_back(tensorOf(global(g, l), l));
+    auto inputs = evalFn.getFunctionType().getInputs();
+    for (int i = 0; i < 2; ++i) {
+      auto tt = llvm::cast<mlir::RankedTensorType>(inputs[args.size()]);
+      const char *suffix = dtypeSuffix(tt.getElementType());
+      if (!suffix || (i == 0 && !tt.getElementType().isF32()))
+        return fail(e.data->range, "data of this element type"), HV();
+      llvm::SmallVector<int64_t> shape(tt.getRank(),
+                                       mlir::ShapedType::kDynamic);
+      for (int64_t d = 1; d < tt.getRank(); ++d)
+        shape[d] = tt.getDimSize(d);
+      auto memT = mlir::MemRefType::get(shape, tt.getElementType());
+      std::string fn = std::string("nnc_rt_loader_") + (i ? "y_" : "x_") +
+                       suffix + "_" + std::to_string(tt.getRank());
+      mlir::Value m = rt(fn, {memT}, {loader}, l, true).getResult(0);
+      mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(
+          l, mlir::RankedTensorType::get(shape, tt.getElementType()), m, true,
+          false);
+      if (v.getType() != tt)
+        v = b.create<mlir::tensor::CastOp>(l, tt, v);
+      args.push_back(v);
+    }
+    auto call = b.create<mlir::func::CallOp>(l, evalFn, args);
+    for (size_t i = 0; i < e.metrics.size(); ++i) {
+      mlir::Value m = b.create<mlir::tensor::ExtractOp>(l, call.getResult(i),
+                                                        mlir::ValueRange{});
+      m = b.create<mlir::arith::ExtFOp>(l, f64, m);
+      storeGlobal(
+          sums[i],
+          b.create<mlir::arith::AddFOp>(l, loadGlobal(sums[i], l),
+                                        b.create<mlir::arith::MulFOp>(l, m, n)),
+          l);
+    }
+    storeGlobal(sums.back(),
+                b.create<mlir::arith::AddFOp>(l, loadGlobal(sums.back(), l), n),
+                l);
+    b.create<mlir::scf::YieldOp>(l);
+  }
+  HV h;
+  h.k = HV::K::Record;
+  mlir::Value count = loadGlobal(sums.back(), l);
+  for (size_t i = 0; i < e.metrics.size(); ++i)
+    h.fields.push_back(
+        {e.metrics[i].name.name,
+         b.create<mlir::arith::DivFOp>(l, loadGlobal(sums[i], l), count)});
+  return h;
+}
+
+GV Generator::hostPredictions(const CallExpr &e) {
+  mlir::Location l = loc(e.range);
+  const CheckedBody &top = sema.getBodies().front();
+  if (body != &top || e.args.size() != 2)
+    return fail(e.range, "'predictions' here"), GV();
+  const Expr &modelE = *e.args[0].value;
+  const Expr &dataE = *e.args[1].value;
+  auto mt = top.types.find(&modelE);
+  auto rt_ = top.types.find(&e);
+  if (mt == top.types.end() || !mt->second.model || rt_ == top.types.end())
+    return fail(e.range, "'predictions' here"), GV();
+  const ModelInstance *model = mt->second.model;
+  // The model's forward, checked for a batch of any size.
+  const CheckedBody *forward = nullptr;
+  for (const CheckedBody &cb : sema.getBodies())
+    if (cb.self == model && cb.signature &&
+        cb.signature->name.name == "forward" && !cb.signature->params.empty()) {
+      forward = &cb;
+      break;
+    }
+  if (!forward)
+    return fail(e.range, "'predictions' of this model"), GV();
+  setLocation(e.range);
+  mlir::Value dataset = hostDataset(dataE);
+  if (failed)
+    return {};
+  mlir::RankedTensorType outT = tensorType(rt_->second);
+  // The whole output: [n, ...], filled batch by batch.
+  mlir::Value n =
+      rt("nnc_rt_dataset_size", {b.getI64Type()}, {dataset}, l).getResult(0);
+  mlir::Value nIdx = b.create<mlir::arith::IndexCastOp>(l, b.getIndexType(), n);
+  llvm::SmallVector<mlir::Value> dyn;
+  if (outT.isDynamicDim(0))
+    dyn.push_back(nIdx);
+  auto outM = mlir::MemRefType::get(outT.getShape(), outT.getElementType());
+  mlir::Value out = b.create<mlir::memref::AllocOp>(l, outM, dyn);
+  mlir::Value loader = hostLoader(dataE, dataE.range);
+  rt("nnc_rt_loader_start", {},
+     {loader, b.create<mlir::arith::ConstantIntOp>(l, -1, 64)}, l);
+  auto idx = b.getIndexType();
+  mlir::Value zero = b.create<mlir::arith::ConstantIndexOp>(l, 0);
+  auto w = b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{b.getI64Type(), idx},
+                                        mlir::ValueRange{zero});
+  {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    mlir::Block *before = b.createBlock(&w.getBefore(), {}, {idx}, {l});
+    mlir::Value rows =
+        rt("nnc_rt_loader_next", {b.getI64Type()}, {loader}, l).getResult(0);
+    mlir::Value more = b.create<mlir::arith::CmpIOp>(
+        l, mlir::arith::CmpIPredicate::sgt, rows,
+        b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+    b.create<mlir::scf::ConditionOp>(
+        l, more, mlir::ValueRange{rows, before->getArgument(0)});
+    mlir::Block *after =
+        b.createBlock(&w.getAfter(), {}, {b.getI64Type(), idx}, {l, l});
+    mlir::Value offset = after->getArgument(1);
+    auto dt = top.types.find(&dataE);
+    if (dt == top.types.end() || dt->second.elems.empty())
+      return fail(dataE.range, "this dataset"), GV();
+    mlir::RankedTensorType xt = tensorType(dt->second.elems[0]);
+    llvm::SmallVector<int64_t> shape{mlir::ShapedType::kDynamic};
+    shape.append(xt.getShape().begin(), xt.getShape().end());
+    if (!xt.getElementType().isF32())
+      return fail(dataE.range, "data of this element type"), GV();
+    auto xm = mlir::MemRefType::get(shape, xt.getElementType());
+    mlir::Value xmem = rt("nnc_rt_loader_x_f32_" + std::to_string(shape.size()),
+                          {xm}, {loader}, l, true)
+                           .getResult(0);
+    GV x;
+    x.value = b.create<mlir::bufferization::ToTensorOp>(
+        l, mlir::RankedTensorType::get(shape, xt.getElementType()), xmem, true,
+        false);
+    params.clear();
+    GV y = inlineBody(*forward, e.range, {{"", x}});
+    if (failed || !y.value)
+      return fail(e.range, "'predictions' of this model"), GV();
+    // Copy the batch's outputs into rows [offset, offset + rows).
+    mlir::Value rowsIdx =
+        b.create<mlir::arith::IndexCastOp>(l, idx, after->getArgument(0));
+    auto yt = llvm::cast<mlir::RankedTensorType>(y.value.getType());
+    llvm::SmallVector<mlir::OpFoldResult> offsets, sizes, strides;
+    offsets.push_back(offset);
+    sizes.push_back(rowsIdx);
+    strides.push_back(b.getIndexAttr(1));
+    for (int64_t d = 1; d < yt.getRank(); ++d) {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(yt.getDimSize(d)));
+      strides.push_back(b.getIndexAttr(1));
+    }
+    mlir::Value dest =
+        b.create<mlir::memref::SubViewOp>(l, out, offsets, sizes, strides);
+    auto m = b.create<mlir::bufferization::MaterializeInDestinationOp>(
+        l, mlir::TypeRange{}, y.value, dest);
+    m.setRestrict(true);
+    m.setWritable(true);
+    b.create<mlir::scf::YieldOp>(
+        l, mlir::ValueRange{b.create<mlir::arith::AddIOp>(l, offset, rowsIdx)});
+  }
+  GV g;
+  g.value = b.create<mlir::bufferization::ToTensorOp>(
+      l, mlir::RankedTensorType::get(outM.getShape(), outM.getElementType()),
+      out, true, false);
+  return g;
+}
+
+//===----------------------------------------------------------------------===//
+// print, save, load, write
+//===----------------------------------------------------------------------===//
+
+bool Generator::hostPrint(const CallExpr &e) {
+  mlir::Location l = loc(e.range);
+  for (const Arg &a : e.args) {
+    HV v = hostExpr(*a.value);
+    if (failed)
+      return false;
+    switch (v.k) {
+    case HV::K::Str:
+      rt("nnc_rt_print_str", {}, {v.v}, l);
+      break;
+    case HV::K::Int:
+      rt("nnc_rt_print_i64", {}, {v.v}, l);
+      break;
+    case HV::K::Float:
+      rt("nnc_rt_print_f64", {}, {v.v}, l);
+      break;
+    case HV::K::Bool:
+      rt("nnc_rt_print_bool", {}, {i32Flag(v.v, l)}, l);
+      break;
+    case HV::K::Tensor: {
+      auto elem =
+          llvm::cast<mlir::RankedTensorType>(v.v.getType()).getElementType();
+      const char *suffix = dtypeSuffix(elem);
+      if (!suffix)
+        return fail(a.value->range, "printing a tensor of this element type");
+      rt(std::string("nnc_rt_print_tensor_") + suffix, {},
+         {unrankedView(v.v, l)}, l, true);
+      break;
+    }
+    default:
+      return fail(a.value->range, "printing this value");
+    }
+  }
+  rt("nnc_rt_print_end", {}, {}, l);
+  return true;
+}
+
+bool Generator::hostSave(const SaveStmt &s) {
+  mlir::Location l = loc(s.range);
+  auto mt = body->types.find(s.value.get());
+  if (mt == body->types.end() || !mt->second.model ||
+      !modelVars.count(mt->second.model))
+    return fail(s.value->range, "saving this");
+  std::optional<mlir::scf::IfOp> ifOp;
+  mlir::OpBuilder::InsertionGuard guard(b);
+  if (s.cond) {
+    HV c = hostExpr(*s.cond);
+    if (failed)
+      return false;
+    if (c.k != HV::K::Bool)
+      return fail(s.cond->range, "this condition");
+    ifOp = b.create<mlir::scf::IfOp>(l, c.v, false);
+    b.setInsertionPointToStart(ifOp->thenBlock());
+  }
+  HV path = hostExpr(*s.path);
+  if (failed || path.k != HV::K::Str)
+    return fail(s.path->range, "this path");
+  setLocation(s.range);
+  emitSave(path.v, modelGlobals(mt->second.model, ""), l);
+  return true;
+}
+
+bool Generator::hostLoad(const LoadStmt &s) {
+  mlir::Location l = loc(s.range);
+  auto mt = body->types.find(s.target.get());
+  if (mt == body->types.end() || !mt->second.model ||
+      !modelVars.count(mt->second.model))
+    return fail(s.target->range, "loading this");
+  HV path = hostExpr(*s.path);
+  if (failed || path.k != HV::K::Str)
+    return fail(s.path->range, "this path");
+  setLocation(s.range);
+  rt("nnc_rt_load_begin", {}, {path.v}, l);
+  for (auto &[name, g] : modelGlobals(mt->second.model, "")) {
+    mlir::Value m = global(g, l);
+    auto elem = llvm::cast<mlir::MemRefType>(m.getType()).getElementType();
+    rt(std::string("nnc_rt_load_") + dtypeSuffix(elem), {},
+       {str(name, l), unrankedView(m, l)}, l, true);
+  }
+  rt("nnc_rt_load_end", {}, {}, l);
+  return true;
+}
+
+bool Generator::hostWrite(const WriteStmt &s) {
+  mlir::Location l = loc(s.range);
+  HV v = hostExpr(*s.value);
+  HV path = hostExpr(*s.path);
+  if (failed)
+    return false;
+  if (v.k != HV::K::Tensor || path.k != HV::K::Str)
+    return fail(s.range, "this 'write'");
+  auto elem =
+      llvm::cast<mlir::RankedTensorType>(v.v.getType()).getElementType();
+  const char *suffix = dtypeSuffix(elem);
+  if (!suffix || elem.isInteger(1))
+    return fail(s.value->range, "writing a tensor of this element type");
+  setLocation(s.range);
+  rt(std::string("nnc_rt_write_csv_") + suffix, {},
+     {path.v, unrankedView(v.v, l)}, l, true);
+  return true;
+}
+
+} // namespace nnc::gen
