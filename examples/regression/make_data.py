@@ -26,4 +26,4 @@ with open(os.path.join(here, "houses.csv"), "w", newline="") as f:
                  + 180 * math.exp(-distance / 8) + 40
                  + random.gauss(0, 15))
         w.writerow([f"{area:.1f}", rooms, f"{age:.1f}", f"{distance:.2f}",
-                    f"{price:.1f}"])
+                    f"{price / 100:.4f}"])
