@@ -1480,15 +1480,24 @@ Generator::HV Generator::hostCall(const CallExpr &e, const Type &t) {
       return h;
     }
   }
-  // Anything else with a host result: tensor code that gives a number.
-  GV g = expr(e);
-  if (failed)
-    return {};
-  if (!g.value) {
+  // Anything else with a host result: tensor code that gives a number
+  // (`loss.item()`: the tensor's single element).
+  mlir::Value v;
+  if (name == "item" && args["x"]) {
+    HV x = hostExpr(*args["x"]);
+    if (failed)
+      return {};
+    v = x.v;
+  } else {
+    GV g = expr(e);
+    if (failed)
+      return {};
+    v = g.value;
+  }
+  if (!v || !llvm::isa<mlir::RankedTensorType>(v.getType())) {
     fail(e.range, "this call");
     return {};
   }
-  mlir::Value v = g.value;
   if (auto tt = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
       tt && tt.getRank() == 0)
     v = b.create<mlir::tensor::ExtractOp>(l, v, mlir::ValueRange{});
