@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <malloc.h>
 #include <map>
 #include <memory>
 #include <new>
@@ -913,6 +914,11 @@ const char *nnc_rt_save_final_path(void) {
 }
 
 void nnc_rt_init(int64_t seed) {
+  // A training step allocates and frees the same large buffers every step.
+  // Served by mmap (glibc's default above 128 KiB) each of them would be
+  // page-faulted in again every step; from the heap they are reused.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   guarded([&] {
     std::fflush(stdout);
     state() = State();

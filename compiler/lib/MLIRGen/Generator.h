@@ -320,6 +320,7 @@ private:
   std::map<const OptimizerInstance *, std::vector<std::string>> stateGlobals;
   std::map<const ModelInstance *, std::string> modelVars; ///< top level
   std::map<std::string, std::string> strings; ///< contents -> llvm.global
+  std::map<std::string, mlir::Value> mainGlobals; ///< get_global in main
   /// The loop being generated: its break and continue flags.
   struct LoopFlags {
     std::string broken, continued;

@@ -127,7 +127,26 @@ std::string Generator::newGlobal(mlir::Type type, mlir::Attribute init) {
 
 mlir::Value Generator::global(const std::string &name, mlir::Location l) {
   auto g = module.lookupSymbol<mlir::memref::GlobalOp>(name);
-  return b.create<mlir::memref::GetGlobalOp>(l, g.getType(), name);
+  mlir::Block *block = b.getInsertionBlock();
+  mlir::Operation *parent = block ? block->getParentOp() : nullptr;
+  bool inMain =
+      parent && (parent == mainFn.getOperation() ||
+                 parent->getParentOfType<mlir::func::FuncOp>() == mainFn);
+  if (!inMain)
+    return b.create<mlir::memref::GetGlobalOp>(l, g.getType(), name);
+  // In @nnc_main one reference at the top serves every statement: a step's
+  // results can then be computed straight into the global (empty-tensor
+  // elimination needs the destination to dominate the computation).
+  auto it = mainGlobals.find(name);
+  if (it == mainGlobals.end()) {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&mainFn.getBody().front());
+    it = mainGlobals
+             .emplace(name, b.create<mlir::memref::GetGlobalOp>(
+                                b.getUnknownLoc(), g.getType(), name))
+             .first;
+  }
+  return it->second;
 }
 
 mlir::Value Generator::loadGlobal(const std::string &name, mlir::Location l) {

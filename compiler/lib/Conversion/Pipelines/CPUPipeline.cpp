@@ -120,6 +120,67 @@ struct FuseElementwisePass : PassWrapper<FuseElementwisePass, OperationPass<>> {
   }
 };
 
+/// Gives every user of a tensor.empty or a linalg.fill on tensors its own
+/// copy, placed right before it. CSE merges equal fills (the zeros that start a
+/// gradient accumulation and the zeros of an optimizer's state); one shared
+/// fill that several ops write into makes bufferization copy it for each of
+/// them, and a fill next to its matrix product is absorbed into the BLAS call
+/// (beta = 0).
+struct DuplicateFillsPass : PassWrapper<DuplicateFillsPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DuplicateFillsPass)
+  StringRef getArgument() const final { return "nnc-duplicate-fills"; }
+  StringRef getDescription() const final {
+    return "Give each user of a tensor fill its own copy of the fill";
+  }
+  void runOnOperation() override {
+    // tensor.empty first: CSE shares them too, and empty-tensor elimination
+    // would otherwise hand one destination to every user of the shared op.
+    SmallVector<tensor::EmptyOp> empties;
+    getOperation()->walk([&](tensor::EmptyOp e) {
+      if (!e->getResult(0).hasOneUse())
+        empties.push_back(e);
+    });
+    for (tensor::EmptyOp empty : empties) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : empty->getResult(0).getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : uses) {
+        OpBuilder b(use->getOwner());
+        use->set(b.clone(*empty)->getResult(0));
+      }
+      empty->erase();
+    }
+    SmallVector<linalg::FillOp> fills;
+    getOperation()->walk([&](linalg::FillOp f) {
+      if (f.hasPureTensorSemantics() && !f->getResult(0).hasOneUse())
+        fills.push_back(f);
+    });
+    for (linalg::FillOp fill : fills) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : fill->getResult(0).getUses())
+        uses.push_back(&use);
+      // Every user gets a clone (the original may sit outside the loop
+      // that a user is in), then the original goes.
+      for (OpOperand *use : uses) {
+        OpBuilder b(use->getOwner());
+        Operation *clone = b.clone(*fill);
+        if (auto empty =
+                fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>()) {
+          Operation *e = b.clone(*empty);
+          e->moveBefore(clone);
+          clone->setOperand(1, e->getResult(0));
+        }
+        use->set(clone->getResult(0));
+      }
+      Value out = fill.getOutputs()[0];
+      fill->erase();
+      if (Operation *def = out.getDefiningOp();
+          def && def->use_empty() && isa<tensor::EmptyOp>(def))
+        def->erase();
+    }
+  }
+};
+
 } // namespace
 
 std::unique_ptr<Pass> nnc::createFuseElementwisePass() {
@@ -147,6 +208,10 @@ void nnc::buildCPUPipeline(OpPassManager &pm,
   bufferization.allowReturnAllocsFromLoops = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  // Results that end in a global (a step's new parameters and optimizer
+  // state, via materialize_in_destination) are computed in place there.
+  pm.addPass(std::make_unique<DuplicateFillsPass>());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
@@ -188,6 +253,8 @@ void nnc::registerCPUPipeline() {
     registerLinalgPasses();
     bufferization::registerBufferizationPasses();
     bufferization::registerBufferizationPipelines();
+    registerPass([] { return createFuseElementwisePass(); });
+    registerPass([] { return std::make_unique<DuplicateFillsPass>(); });
     PassPipelineRegistration<CPUPipelineOptions>(
         "nnc-cpu-pipeline",
         "Lower func + nn to the LLVM dialect for CPUs (nn -> linalg, fusion, "
