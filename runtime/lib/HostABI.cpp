@@ -913,6 +913,16 @@ const char *nnc_rt_save_final_path(void) {
                                         : runOptions().saveFinal.c_str();
 }
 
+void nnc_rt_size_mismatch(int64_t size, int64_t expected,
+                          const char *location) {
+  if (location && *location)
+    state().location = location;
+  fail("the size " + std::to_string(size) +
+       " (known only at run time, such as a batch size) does not match the "
+       "fixed size " +
+       std::to_string(expected) + " here");
+}
+
 void nnc_rt_init(int64_t seed) {
   // A training step allocates and frees the same large buffers every step.
   // Served by mmap (glibc's default above 128 KiB) each of them would be
@@ -1329,6 +1339,7 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_max_steps),
       NNC_SYM(nnc_rt_save_init_path),
       NNC_SYM(nnc_rt_save_final_path),
+      NNC_SYM(nnc_rt_size_mismatch),
       NNC_SYM(nnc_rt_dataset_idx),
       NNC_SYM(nnc_rt_dataset_csv),
       NNC_SYM(nnc_rt_dataset_npy),

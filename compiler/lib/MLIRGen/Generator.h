@@ -168,11 +168,20 @@ private:
             l, mlir::RankedTensorType::get(rtt(like).getShape(), elem), like);
       if (!target.hasStaticShape() && !like)
         return nullptr;
+      checkSizes(x, like, shape, l);
       x = b.create<nn::BroadcastOp>(
           l, target, x, target.hasStaticShape() ? mlir::Value() : like);
     }
     return x;
   }
+
+  /// Where broadcasting meets a size known only at run time (a batch) and a
+  /// fixed one, checks at run time that they agree: the checker accepts
+  /// `y + zeros([4])` for a batch `y` (docs/language.md, "Current
+  /// limitations"), and a batch of another size must stop the run with an
+  /// error, not read past a buffer.
+  void checkSizes(mlir::Value x, mlir::Value like,
+                  llvm::ArrayRef<int64_t> shape, mlir::Location l);
 
   /// The number of elements of `x` in `dims`, as a constant or a run-time
   /// tensor<f64>.
@@ -319,7 +328,7 @@ private:
   std::map<const OptimizerInstance *, std::string> stepCounters;
   std::map<const OptimizerInstance *, std::vector<std::string>> stateGlobals;
   std::map<const ModelInstance *, std::string> modelVars; ///< top level
-  std::map<std::string, std::string> strings; ///< contents -> llvm.global
+  std::map<std::string, std::string> strings;     ///< contents -> llvm.global
   std::map<std::string, mlir::Value> mainGlobals; ///< get_global in main
   /// The loop being generated: its break and continue flags.
   struct LoopFlags {

@@ -178,7 +178,10 @@ mlir::Value Generator::str(const std::string &s, mlir::Location l) {
   if (it == strings.end()) {
     std::string name = "nnc.str" + std::to_string(strings.size());
     mlir::OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(mainFn);
+    if (mainFn)
+      b.setInsertionPoint(mainFn);
+    else
+      b.setInsertionPointToStart(module.getBody());
     std::string bytes = s + '\0';
     auto type = mlir::LLVM::LLVMArrayType::get(b.getI8Type(), bytes.size());
     b.create<mlir::LLVM::GlobalOp>(b.getUnknownLoc(), type, /*isConstant=*/true,
@@ -278,6 +281,54 @@ mlir::Value Generator::findParam(const std::string &path) {
     return nullptr;
   mlir::Location l = b.getUnknownLoc();
   return tensorOf(global(g->second, l), l);
+}
+
+void Generator::checkSizes(mlir::Value x, mlir::Value like,
+                           llvm::ArrayRef<int64_t> shape, mlir::Location l) {
+  auto xt = rtt(x);
+  int64_t offset = static_cast<int64_t>(shape.size()) - xt.getRank();
+  for (int64_t i = 0; i < xt.getRank(); ++i) {
+    int64_t have = xt.getDimSize(i), want = shape[offset + i];
+    // A dynamic size meeting a fixed one, either way round; a fixed 1
+    // broadcasts and needs no check.
+    mlir::Value runtime;
+    int64_t fixed;
+    if (mlir::ShapedType::isDynamic(have) &&
+        !mlir::ShapedType::isDynamic(want)) {
+      runtime = b.create<mlir::tensor::DimOp>(l, x, i);
+      fixed = want;
+    } else if (!mlir::ShapedType::isDynamic(have) && have != 1 &&
+               mlir::ShapedType::isDynamic(want) && like) {
+      runtime = b.create<mlir::tensor::DimOp>(l, like, offset + i);
+      fixed = have;
+    } else {
+      continue;
+    }
+    mlir::Value size =
+        b.create<mlir::arith::IndexCastOp>(l, b.getI64Type(), runtime);
+    mlir::Value expected = b.create<mlir::arith::ConstantIntOp>(l, fixed, 64);
+    mlir::Value bad = b.create<mlir::arith::CmpIOp>(
+        l, mlir::arith::CmpIPredicate::ne, size, expected);
+    auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    std::string where;
+    if (auto fl = llvm::dyn_cast<mlir::FileLineColLoc>(l))
+      where = fl.getFilename().str() + ":" + std::to_string(fl.getLine()) +
+              ":" + std::to_string(fl.getColumn());
+    if (!module.lookupSymbol("nnc_rt_size_mismatch")) {
+      mlir::OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
+      b.create<mlir::func::FuncOp>(
+           b.getUnknownLoc(), "nnc_rt_size_mismatch",
+           b.getFunctionType({b.getI64Type(), b.getI64Type(), ptr}, {}))
+          .setPrivate();
+    }
+    mlir::Value at = str(where, l);
+    b.create<mlir::func::CallOp>(l, "nnc_rt_size_mismatch", mlir::TypeRange{},
+                                 mlir::ValueRange{size, expected, at});
+  }
 }
 
 Generator::HostVar *Generator::findVar(const std::string &name) {
@@ -436,10 +487,16 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
     b.setInsertionPointToStart(ifOp.thenBlock());
     b.create<mlir::func::CallOp>(l, saveModelsFn, mlir::ValueRange{path});
   };
+  // Errors writing them name the option, not the last statement.
+  auto optionLocation = [&](const char *option) {
+    rt("nnc_rt_set_location", {}, {str(option, l)}, l);
+  };
   mlir::Value noSteps = b.create<mlir::arith::CmpIOp>(
       l, mlir::arith::CmpIPredicate::eq, loadGlobal(stepsDone, l),
       b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+  optionLocation("--save-init");
   saveTo(rt("nnc_rt_save_init_path", {ptr}, {}, l).getResult(0), noSteps);
+  optionLocation("--save-final");
   saveTo(rt("nnc_rt_save_final_path", {ptr}, {}, l).getResult(0), nullptr);
   mlir::Value status =
       rt("nnc_rt_finish", {b.getI32Type()}, {}, l).getResult(0);
@@ -1580,6 +1637,7 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
                                        b.create<mlir::LLVM::ZeroOp>(l, ptr));
       auto givenIf = b.create<mlir::scf::IfOp>(l, given, false);
       b.setInsertionPointToStart(givenIf.thenBlock());
+      rt("nnc_rt_set_location", {}, {str("--save-init", l)}, l);
       b.create<mlir::func::CallOp>(l, saveModelsFn, mlir::ValueRange{path});
     }
     auto globals = modelGlobals(model, "");

@@ -40,6 +40,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <pthread.h>
 #include <unistd.h>
@@ -215,10 +216,19 @@ int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
     diags.error({}, "internal error: " + llvm::toString(entry.takeError()));
     return ExitInternal;
   }
+  // Paths given on the command line are the user's: relative to the
+  // current directory (paths in the script are relative to the script).
+  auto absolute = [](const std::string &p) -> std::string {
+    if (p.empty())
+      return p;
+    std::error_code ec;
+    std::filesystem::path a = std::filesystem::absolute(p, ec);
+    return ec ? p : a.string();
+  };
   rt::RunOptions run;
-  run.maxSteps = maxSteps;
-  run.saveInit = saveInit;
-  run.saveFinal = saveFinal;
+  run.maxSteps = maxSteps.getNumOccurrences() ? int64_t(maxSteps) : -1;
+  run.saveInit = absolute(saveInit);
+  run.saveFinal = absolute(saveFinal);
   rt::setRunOptions(run);
   CrashContext::stage = "running the script";
   CrashContext::sourceManager = nullptr;
@@ -414,12 +424,13 @@ int main(int argc, char **argv) {
     return ExitUsage;
   }
   if (verb != Verb::Run &&
-      (maxSteps != -1 || !saveInit.empty() || !saveFinal.empty())) {
+      (maxSteps.getNumOccurrences() || saveInit.getNumOccurrences() ||
+       saveFinal.getNumOccurrences())) {
     std::cerr << "nnc: error: --max-steps, --save-init and --save-final are "
                  "options of 'nnc run'\n";
     return ExitUsage;
   }
-  if (maxSteps < -1) {
+  if (maxSteps.getNumOccurrences() && maxSteps < 0) {
     std::cerr << "nnc: error: --max-steps must be 0 or more, but it is "
               << maxSteps << "\n";
     return ExitUsage;

@@ -148,6 +148,11 @@ const char *nnc_rt_save_init_path(void);
 /// of the run; NULL when not asked for.
 const char *nnc_rt_save_final_path(void);
 
+/// A size known only at run time (a batch) met a fixed size of the script
+/// where broadcasting needs them equal (`y + zeros([4])` with a batch `y`):
+/// reports "<location>: error: ..." with both sizes and exits with 1.
+void nnc_rt_size_mismatch(int64_t size, int64_t expected, const char *location);
+
 //===----------------------------------------------------------------------===//
 // Datasets
 //
