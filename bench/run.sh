@@ -45,7 +45,8 @@
 #   DataLoaders: batch_size=128, shuffle=True, num_workers=0 (the default).
 #   PyTorch's threads are its defaults: ATen's intra-op threads and
 #   OpenBLAS's (which does its matrix products); nnc's OpenBLAS runs on
-#   NNC_BLAS_THREADS threads, default 1. Both are printed.
+#   NNC_BLAS_THREADS threads (default: OpenBLAS's own choice, one per
+#   core). Both are printed.
 #     tutorial DataLoader: a Dataset keeping the uint8 images and converting
 #       each sample in __getitem__ as torchvision's ToTensor() does (what
 #       datasets.FashionMNIST(..., transform=ToTensor()) hands the loader,
@@ -141,7 +142,7 @@ echo "Fashion-MNIST MLP 784-256-10, Adam 1e-3, batch 128, shuffled;" \
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' \
   /proc/cpuinfo | head -1); load average $load0 before, $(cut -d' ' -f1-3 \
   /proc/loadavg) after"
-echo "nnc: $script, BLAS threads ${NNC_BLAS_THREADS:-${OPENBLAS_NUM_THREADS:-1}}"
+echo "nnc: $script, BLAS threads ${NNC_BLAS_THREADS:-${OPENBLAS_NUM_THREADS:-$(nproc)}}"
 echo "PyTorch: $torch_version, DataLoader num_workers=0"
 echo
 echo "rows (ms/step: the cost of one training step; speed-up: row / nnc end to end):"

@@ -52,6 +52,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <malloc.h>
 #include <set>
 
 using namespace nnc;
@@ -153,6 +154,10 @@ void writeWeights(const std::string &path,
 } // namespace
 
 int main(int argc, char **argv) {
+  // As nnc_rt_init does for `nnc run`: keep the step's large temporaries in
+  // the heap rather than mmapping and page-faulting them in every step.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   std::string script, initPath, finalPath, lossesPath;
   int64_t steps = 10;
   bool timing = false;
@@ -243,7 +248,13 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  std::string hostError;
+  // ExecutionEngineOptions::transformer is a function_ref: the optimizer
+  // must outlive ExecutionEngine::create.
+  auto optimizer = makeHostOptimizer(hostError);
+  if (!optimizer)
+    die(hostError);
+  engineOptions.transformer = optimizer;
   auto engine = mlir::ExecutionEngine::create(*module, engineOptions);
   if (!engine)
     die(llvm::toString(engine.takeError()));

@@ -145,7 +145,12 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  std::string hostError;
+  // ExecutionEngineOptions::transformer is a function_ref: the optimizer
+  // must outlive ExecutionEngine::create.
+  auto optimizer = makeHostOptimizer(hostError);
+  ASSERT_TRUE(bool(optimizer)) << hostError;
+  engineOptions.transformer = optimizer;
   auto engine = mlir::ExecutionEngine::create(*module, engineOptions);
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
   auto lookup = [&](const char *name) {

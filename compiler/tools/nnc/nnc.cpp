@@ -198,7 +198,15 @@ int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
   mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  std::string hostError;
+  // ExecutionEngineOptions::transformer is a function_ref: the optimizer
+  // must outlive ExecutionEngine::create.
+  auto optimizer = makeHostOptimizer(hostError);
+  engineOptions.transformer = optimizer;
+  if (!optimizer) {
+    diags.error({}, "internal error: " + hostError);
+    return ExitInternal;
+  }
   auto engine = mlir::ExecutionEngine::create(module, engineOptions);
   if (!engine) {
     diags.error({}, "internal error: " + llvm::toString(engine.takeError()));

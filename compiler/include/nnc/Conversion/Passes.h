@@ -12,10 +12,18 @@
 
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <string>
 
 namespace mlir {
 class DialectRegistry;
 } // namespace mlir
+
+namespace llvm {
+class Module;
+} // namespace llvm
 
 namespace nnc {
 
@@ -67,6 +75,13 @@ void registerCPUPipeline();
 /// linalg, tensor, scf and func; buffer deallocation of cf and scf; memref
 /// allocation). A tool that runs buildCPUPipeline must load these first.
 void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
+
+/// The LLVM optimizer for JIT-compiled code (MLIR's ExecutionEngine):
+/// -O3 with this machine's CPU and features. Without a target machine
+/// LLVM's cost model knows no vector registers and vectorizes nothing.
+/// Null (with the reason in \p error) when the host is not supported.
+std::function<llvm::Error(llvm::Module *)>
+makeHostOptimizer(std::string &error);
 
 } // namespace nnc
 

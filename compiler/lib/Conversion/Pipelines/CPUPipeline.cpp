@@ -74,9 +74,12 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/IR/TensorInferTypeOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
 
@@ -120,36 +123,43 @@ struct FuseElementwisePass : PassWrapper<FuseElementwisePass, OperationPass<>> {
   }
 };
 
-/// Gives every user of a tensor.empty or a linalg.fill on tensors its own
-/// copy, placed right before it. CSE merges equal fills (the zeros that start a
-/// gradient accumulation and the zeros of an optimizer's state); one shared
-/// fill that several ops write into makes bufferization copy it for each of
-/// them, and a fill next to its matrix product is absorbed into the BLAS call
-/// (beta = 0).
+/// Gives every user of a linalg.fill on tensors its own copy, placed right
+/// before it, and unshares the tensor.empty behind each value that
+/// materialize_in_destination stores. CSE merges equal fills (the zeros that
+/// start a gradient accumulation and the zeros of an optimizer's state); one
+/// shared fill that several ops write into makes bufferization copy it for each
+/// of them, and a fill next to its matrix product is absorbed into the BLAS
+/// call (beta = 0).
 struct DuplicateFillsPass : PassWrapper<DuplicateFillsPass, OperationPass<>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DuplicateFillsPass)
   StringRef getArgument() const final { return "nnc-duplicate-fills"; }
   StringRef getDescription() const final {
-    return "Give each user of a tensor fill its own copy of the fill";
+    return "Give each user of a tensor fill its own fill, and each value "
+           "stored by materialize_in_destination its own tensor.empty";
   }
   void runOnOperation() override {
-    // tensor.empty first: CSE shares them too, and empty-tensor elimination
-    // would otherwise hand one destination to every user of the shared op.
-    SmallVector<tensor::EmptyOp> empties;
-    getOperation()->walk([&](tensor::EmptyOp e) {
-      if (!e->getResult(0).hasOneUse())
-        empties.push_back(e);
-    });
-    for (tensor::EmptyOp empty : empties) {
-      SmallVector<OpOperand *> uses;
-      for (OpOperand &use : empty->getResult(0).getUses())
-        uses.push_back(&use);
-      for (OpOperand *use : uses) {
-        OpBuilder b(use->getOwner());
-        use->set(b.clone(*empty)->getResult(0));
+    // tensor.empty ops that empty-tensor elimination will replace by a
+    // global (they start the computation of a value that
+    // materialize_in_destination stores) must not be shared: the
+    // elimination replaces the op, so every user of a shared one would
+    // write into that global. Others stay shared, which lets bufferization
+    // reuse their buffers.
+    getOperation()->walk([&](bufferization::MaterializeInDestinationOp m) {
+      Value v = m.getSource();
+      while (auto dps = v.getDefiningOp<DestinationStyleOpInterface>()) {
+        OpOperand *init = dps.getTiedOpOperand(llvm::cast<OpResult>(v));
+        if (!init)
+          break;
+        if (auto empty = init->get().getDefiningOp<tensor::EmptyOp>()) {
+          if (!empty->getResult(0).hasOneUse()) {
+            OpBuilder b(init->getOwner());
+            init->set(b.clone(*empty)->getResult(0));
+          }
+          break;
+        }
+        v = init->get();
       }
-      empty->erase();
-    }
+    });
     SmallVector<linalg::FillOp> fills;
     getOperation()->walk([&](linalg::FillOp f) {
       if (f.hasPureTensorSemantics() && !f->getResult(0).hasOneUse())
@@ -285,4 +295,22 @@ void nnc::registerCPUPipelineDialects(DialectRegistry &registry) {
   scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerInferTypeOpInterfaceExternalModels(registry);
+}
+
+std::function<llvm::Error(llvm::Module *)>
+nnc::makeHostOptimizer(std::string &error) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    error = llvm::toString(builder.takeError());
+    return nullptr;
+  }
+  auto tm = builder->createTargetMachine();
+  if (!tm) {
+    error = llvm::toString(tm.takeError());
+    return nullptr;
+  }
+  // The transformer keeps the target machine alive.
+  std::shared_ptr<llvm::TargetMachine> machine(std::move(*tm));
+  auto optimize = mlir::makeOptimizingTransformer(3, 0, machine.get());
+  return [machine, optimize](llvm::Module *m) { return optimize(m); };
 }
