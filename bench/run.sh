@@ -9,31 +9,18 @@
 #
 # How each row is measured:
 #
-# nnc end to end. `nnc run mlp.nn --set epochs=3 --max-steps S` compiles the
-#   script, reads the gzip files, trains S optimizer steps (batch assembly
-#   from the shuffled order included), validates at the end of every epoch it
-#   began, saves checkpoints, evaluates the test set and writes predictions.
-#   Its wall time is T(S) = one-time work + S * step + (epochs begun) * (one
-#   shuffle + one validation + one checkpoint). Two step counts that end in
-#   the same epoch do the same one-time and per-epoch work, so
-#   (T(S2) - T(S1)) / (S2 - S1) is the cost of one step of the training loop:
-#   the step itself, fetching and assembling its batch (a gather through the
-#   shuffled order), and the loop around it. The per-epoch permutation itself falls outside the
-#   difference (one draw per 422 steps). An epoch is 422 steps (54000
-#   training images, the last batch short); both windows use full batches
-#   only:
-#     epoch 3 (the row the speed-ups and floors use): S = 865 and 1265, the
-#       21st and 421st step of epoch 3, as later in a long run;
-#     epoch 1 (shown for comparison): S = 21 and 421.
-#   T(S) is the median wall time of REPS runs of each S. The script's
-#   checkpoint and predictions go to a temp dir.
+# nnc end to end. `nnc run mlp.nn --set epochs=3 --time`: the whole script
+#   (compiling, reading the gzip files, 3 epochs of training with
+#   validation, checkpoints, the test pass, predictions); --time makes the
+#   runtime note the time of every optimizer step and report the median time
+#   from one step to the next over the run's 1266 steps. That is the cost of
+#   one step of the training loop: fetching and assembling the batch through
+#   the shuffled order, the compiled step, the loop around it. Once-per-epoch
+#   work (validation, the checkpoint, the next shuffle) falls in 3 of the
+#   1265 gaps and outside the median. Median over REPS runs.
 # nnc compiled step. test/tools/jit-steps --time: the median time of one call
 #   of the compiled step on batches already in memory (no data loading, no
-#   loop), as bench/step.sh, median over REPS runs. jit-steps calls the step
-#   without nnc's runtime start-up (nnc_rt_init), which is where `nnc run`
-#   tunes malloc so that the step's large buffers stay in the heap; it gets
-#   the same settings here through GLIBC_TUNABLES (without them glibc trims
-#   the heap and page-faults those buffers in again on every step).
+#   loop), as bench/step.sh, median over REPS runs.
 # PyTorch (bench/torch_step.py): the model is first trained 865 steps, then
 #   each row times a window of 400 steps from that state - steps 866..1265,
 #   the training stage of the nnc row - starting a new epoch (iter(loader),
@@ -53,14 +40,13 @@
 #       less its PIL image);
 #     TensorDataset DataLoader: images converted to float beforehand;
 #     pure step: batches sliced beforehand, the step alone;
-#     pure step, 1 BLAS thread: the same with OPENBLAS_NUM_THREADS=1, nnc's
-#       default thread count (informational).
+#     pure step, 1 BLAS thread: the same with OPENBLAS_NUM_THREADS=1
+#       (informational).
 #
-# Every repetition runs each measurement once, one after another (nnc run
-# for the four S, jit-steps, torch_step.py), so that a burst of other work on
-# the machine hits all rows alike; the `range` column is the lowest and
-# highest of the REPS single values (for nnc run: per repetition, the
-# difference of its two runs) - wide ranges mean a busy machine.
+# Every repetition runs each measurement once, one after another (nnc run,
+# jit-steps, torch_step.py), so that a burst of other work on the machine
+# hits all rows alike; the `range` column is the lowest and highest of the
+# REPS single values - wide ranges mean a busy machine.
 #
 # Speed-up = that row's ms/step / nnc end to end ms/step. The floors nnc
 # commits to: end to end >= 2x the tutorial DataLoader and >= PyTorch's pure
@@ -75,52 +61,33 @@ nnc="$BUILD/bin/nnc"
 script=examples/fashion_mnist/mlp.nn
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# jit-steps gets the malloc settings that nnc_rt_init gives `nnc run`.
-tunables=glibc.malloc.mmap_threshold=$((32 << 20))
-tunables+=:glibc.malloc.trim_threshold=$((256 << 20))
-
 median() { sort -g | awk '{ v[NR] = $1 } END {
   print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 range() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END {
   printf "%.3f..%.3f", lo, hi }'; }
 
-# One `nnc run` with S steps; appends its wall microseconds to $tmp/t.S and
-# checks that it validated after the expected number of epochs.
+# One `nnc run --time` of 3 epochs: appends its median ms per step to
+# $tmp/v.e2e and its compile time to $tmp/v.compile.
 run_nnc() {
-  local s=$1 epochs=$2 t0 t1
-  t0=$(date +%s%N)
-  "$nnc" run "$script" --set epochs=3 --max-steps "$s" \
+  "$nnc" run "$script" --set epochs=3 --time \
     --set checkpoint="$tmp/c.safetensors" \
-    --set predictions_csv="$tmp/p.csv" >"$tmp/out" 2>&1 || {
-    echo "run.sh: nnc run --max-steps $s failed:" >&2; cat "$tmp/out" >&2
+    --set predictions_csv="$tmp/p.csv" >"$tmp/out" 2>"$tmp/err" || {
+    echo "run.sh: nnc run failed:" >&2; cat "$tmp/out" "$tmp/err" >&2
     exit 1; }
-  t1=$(date +%s%N)
-  if [ "$(grep -c '^epoch ' "$tmp/out")" != "$epochs" ]; then
-    echo "run.sh: nnc run --max-steps $s did not end in epoch $epochs:" >&2
-    cat "$tmp/out" >&2
+  if [ "$(grep -c '^epoch ' "$tmp/out")" != 3 ]; then
+    echo "run.sh: nnc run did not train 3 epochs:" >&2; cat "$tmp/out" >&2
     exit 1
   fi
-  echo "$(( (t1 - t0) / 1000 ))" >>"$tmp/t.$s"
-}
-# ms per step from S1 to S2, from the last line of each (this repetition).
-last_diff() {
-  awk -v a="$(tail -1 "$tmp/t.$1")" -v b="$(tail -1 "$tmp/t.$2")" \
-    -v n=$(($2 - $1)) 'BEGIN { print (b - a) / n / 1000 }'
-}
-# ms per step from S1 to S2, from the median wall times.
-per_step() {
-  awk -v a="$(median <"$tmp/t.$1")" -v b="$(median <"$tmp/t.$2")" \
-    -v n=$(($2 - $1)) 'BEGIN { print (b - a) / n / 1000 }'
+  sed -n 's/^nnc: [0-9]* steps, median \([0-9.]*\) ms per step.*/\1/p' \
+    "$tmp/err" >>"$tmp/v.e2e"
+  sed -n 's/^nnc: compiled in \([0-9.]*\) s/\1/p' "$tmp/err" >>"$tmp/v.compile"
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for rep in $(seq "$REPS"); do
   echo "repetition $rep of $REPS ..." >&2
-  run_nnc 21 1; run_nnc 421 1; run_nnc 865 3; run_nnc 1265 3
-  last_diff 865 1265 >>"$tmp/v.e2e"
-  last_diff 21 421 >>"$tmp/v.e2e1"
-  GLIBC_TUNABLES=$tunables \
-    "$BUILD/test/tools/jit-steps" "$script" --steps 300 --time |
+  run_nnc
+  "$BUILD/test/tools/jit-steps" "$script" --steps 300 --time |
     sed -n 's/.*median step ms \([0-9.e+-]*\).*/\1/p' >>"$tmp/v.jit"
   /usr/bin/python3 bench/torch_step.py 400 --reps 1 --trained 865 \
     --tutorial >"$tmp/torch"
@@ -130,10 +97,8 @@ for rep in $(seq "$REPS"); do
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_step.py 400 --reps 1 \
     --trained 865 --pure-only | sed -n 's/^pure-step-ms //p' >>"$tmp/v.pure1"
 done
-e2e_ms=$(per_step 865 1265)
-e2e1_ms=$(per_step 21 421)
-oneoff_s=$(awk -v t="$(median <"$tmp/t.21")" -v s="$e2e1_ms" \
-  'BEGIN { printf "%.2f", (t / 1000 - 21 * s) / 1000 }')
+e2e_ms=$(median <"$tmp/v.e2e")
+compile_s=$(median <"$tmp/v.compile")
 torch_version=$(head -1 "$tmp/torch")
 
 echo
@@ -147,21 +112,17 @@ echo "PyTorch: $torch_version, DataLoader num_workers=0"
 echo
 echo "rows (ms/step: the cost of one training step; speed-up: row / nnc end to end):"
 echo "  nnc run, end to end      a step of the training loop - assembling the batch"
-echo "                           from the shuffled order, the compiled step - over"
-echo "                           steps 866..1265 (epoch 3), from the wall time of nnc"
-echo "                           run at two --max-steps in the same epoch: compiling,"
-echo "                           reading the data, validation and the test pass cancel"
-echo "                           out (they take ${oneoff_s} s per run)"
-echo "  nnc run, epoch 1         the same over steps 22..421 (epoch 1)"
+echo "                           from the shuffled order, the compiled step - as the"
+echo "                           median time from one step to the next over 3 epochs"
+echo "                           (nnc run --time; compiling took ${compile_s} s per run)"
 echo "  nnc compiled step        the compiled step alone, batches in memory, first"
-echo "                           300 steps (jit-steps --time, median step; malloc"
-echo "                           tuned as nnc run tunes it)"
+echo "                           300 steps (jit-steps --time, median step)"
 echo "  PyTorch, tutorial        DataLoader over a Dataset converting each uint8"
 echo "                           sample as ToTensor() does (the tutorial's setup)"
 echo "  PyTorch, TensorDataset   DataLoader over images converted to float beforehand"
 echo "  PyTorch, pure step       the step alone on batches sliced beforehand"
-echo "  ..., 1 BLAS thread       the same on one OpenBLAS thread, as nnc uses"
-echo "  (PyTorch rows: steps 866..1265 of a training run, as nnc's first row)"
+echo "  ..., 1 BLAS thread       the same on one OpenBLAS thread"
+echo "  (PyTorch rows: steps 866..1265 of a training run)"
 echo
 printf '%-31s %9s %9s %13s  %s\n' "" "ms/step" "steps/s" "nnc speed-up" \
   "range (ms/step)"
@@ -169,7 +130,6 @@ row() { # name, ms, per-repetition values file
   awk -v n="$1" -v ms="$2" -v nnc="$e2e_ms" -v r="$(range <"$3")" 'BEGIN {
   printf "%-31s %9.3f %9.1f %12.2fx  %s\n", n, ms, 1000 / ms, ms / nnc, r }'; }
 row "nnc run, end to end" "$e2e_ms" "$tmp/v.e2e"
-row "nnc run, epoch 1" "$e2e1_ms" "$tmp/v.e2e1"
 row "nnc compiled step (jit-steps)" "$(median <"$tmp/v.jit")" "$tmp/v.jit"
 row "PyTorch, tutorial DataLoader" "$(median <"$tmp/v.tutorial")" \
   "$tmp/v.tutorial"
@@ -180,10 +140,10 @@ row "PyTorch, pure step, 1 BLAS thr." "$(median <"$tmp/v.pure1")" \
   "$tmp/v.pure1"
 echo
 floor() { # name, their ms, required speed-up
-  awk -v n="$1" -v ms="$2" -v need="$3" -v nnc="$e2e_ms" -v nnc1="$e2e1_ms" \
-    'BEGIN { x = ms / nnc; x1 = ms / nnc1
-      printf "floor: nnc end to end >= %gx %-30s %6.2fx (epoch 1: %.2fx)  %s\n",
-        need, n, x, x1, (x >= need) ? "PASS" : "MISS" }'
+  awk -v n="$1" -v ms="$2" -v need="$3" -v nnc="$e2e_ms" \
+    'BEGIN { x = ms / nnc
+      printf "floor: nnc end to end >= %gx %-30s %6.2fx  %s\n",
+        need, n, x, (x >= need) ? "PASS" : "MISS" }'
 }
 floor "PyTorch's tutorial DataLoader" "$(median <"$tmp/v.tutorial")" 2
 floor "PyTorch's pure step" "$(median <"$tmp/v.pure")" 1

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -913,6 +914,18 @@ const char *nnc_rt_save_final_path(void) {
                                         : runOptions().saveFinal.c_str();
 }
 
+namespace {
+std::vector<std::chrono::steady_clock::time_point> &stepTimes() {
+  static std::vector<std::chrono::steady_clock::time_point> times;
+  return times;
+}
+} // namespace
+
+void nnc_rt_step_done(void) {
+  if (runOptions().timeSteps)
+    guarded([] { stepTimes().push_back(std::chrono::steady_clock::now()); });
+}
+
 void nnc_rt_size_mismatch(int64_t size, int64_t expected,
                           const char *location) {
   if (location && *location)
@@ -959,6 +972,21 @@ int32_t nnc_rt_finish(void) {
       status = 1;
     }
     s = State();
+    std::vector<std::chrono::steady_clock::time_point> &times = stepTimes();
+    if (runOptions().timeSteps && times.size() >= 2) {
+      std::vector<double> gaps;
+      for (size_t i = 1; i < times.size(); ++i)
+        gaps.push_back(
+            std::chrono::duration<double, std::milli>(times[i] - times[i - 1])
+                .count());
+      std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2,
+                       gaps.end());
+      double median = gaps[gaps.size() / 2];
+      std::fprintf(stderr,
+                   "nnc: %zu steps, median %.3f ms per step (%.0f steps/s)\n",
+                   times.size(), median, 1000.0 / median);
+    }
+    times.clear();
     return status;
   });
 }
@@ -1340,6 +1368,7 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_save_init_path),
       NNC_SYM(nnc_rt_save_final_path),
       NNC_SYM(nnc_rt_size_mismatch),
+      NNC_SYM(nnc_rt_step_done),
       NNC_SYM(nnc_rt_dataset_idx),
       NNC_SYM(nnc_rt_dataset_csv),
       NNC_SYM(nnc_rt_dataset_npy),

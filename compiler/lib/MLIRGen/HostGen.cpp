@@ -1678,6 +1678,7 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
                     l, loadGlobal(stepsDone, l),
                     b.create<mlir::arith::ConstantIntOp>(l, 1, 64)),
                 l);
+    rt("nnc_rt_step_done", {}, {}, l);
     b.create<mlir::scf::YieldOp>(l, call.getResult(0));
     b.setInsertionPointToStart(ifOp.elseBlock());
     b.create<mlir::scf::YieldOp>(

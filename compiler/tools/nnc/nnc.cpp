@@ -38,6 +38,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -111,6 +112,11 @@ cl::opt<std::string> saveFinal(
     cl::desc("nnc run: write every model's parameters to this safetensors "
              "file at the end of the run"),
     cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<bool> timeRun(
+    "time",
+    cl::desc("nnc run: report the compile time and, at the end, the median "
+             "time per training step"),
+    cl::init(false), cl::cat(nncCategory));
 cl::opt<bool> debugCrash("debug-crash",
                          cl::desc("Crash after parsing (tests the internal "
                                   "error report)"),
@@ -177,6 +183,7 @@ uint64_t configSeed(const Sema &sema) {
 /// @nnc_main through MLIR's JIT; returns its exit status.
 int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
   CrashContext::stage = "compiling";
+  auto compileStart = std::chrono::steady_clock::now();
   // Only @nnc_main is called from outside: the steps, initialisers and
   // evaluations inline into it and are then dropped.
   for (auto fn : module.getOps<mlir::func::FuncOp>())
@@ -237,7 +244,13 @@ int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
   run.maxSteps = maxSteps.getNumOccurrences() ? int64_t(maxSteps) : -1;
   run.saveInit = absolute(saveInit);
   run.saveFinal = absolute(saveFinal);
+  run.timeSteps = timeRun;
   rt::setRunOptions(run);
+  if (timeRun)
+    std::fprintf(stderr, "nnc: compiled in %.2f s\n",
+                 std::chrono::duration<double>(
+                     std::chrono::steady_clock::now() - compileStart)
+                     .count());
   CrashContext::stage = "running the script";
   CrashContext::sourceManager = nullptr;
   auto *main = reinterpret_cast<int32_t (*)()>(*entry);
@@ -433,9 +446,9 @@ int main(int argc, char **argv) {
   }
   if (verb != Verb::Run &&
       (maxSteps.getNumOccurrences() || saveInit.getNumOccurrences() ||
-       saveFinal.getNumOccurrences())) {
-    std::cerr << "nnc: error: --max-steps, --save-init and --save-final are "
-                 "options of 'nnc run'\n";
+       saveFinal.getNumOccurrences() || timeRun.getNumOccurrences())) {
+    std::cerr << "nnc: error: --max-steps, --save-init, --save-final and "
+                 "--time are options of 'nnc run'\n";
     return ExitUsage;
   }
   if (maxSteps.getNumOccurrences() && maxSteps < 0) {

@@ -148,6 +148,13 @@ const char *nnc_rt_save_init_path(void);
 /// of the run; NULL when not asked for.
 const char *nnc_rt_save_final_path(void);
 
+/// Called after every optimizer step: with `--time`, the run ends with a
+/// line on stderr giving the number of steps and the median time from one
+/// step to the next (the whole training loop per step: batch assembly,
+/// the step, the script's own statements; once-per-epoch work such as
+/// validation falls outside the median).
+void nnc_rt_step_done(void);
+
 /// A size known only at run time (a batch) met a fixed size of the script
 /// where broadcasting needs them equal (`y + zeros([4])` with a batch `y`):
 /// reports "<location>: error: ..." with both sizes and exits with 1.
@@ -438,6 +445,7 @@ namespace nnc::rt {
 struct RunOptions {
   int64_t maxSteps = -1;
   std::string saveInit, saveFinal;
+  bool timeSteps = false; ///< `--time`: report the step rate at the end
 };
 
 /// Sets the options that nnc_rt_max_steps() and friends report.
