@@ -223,6 +223,10 @@ void nnc::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(std::make_unique<DuplicateFillsPass>());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // Buffers of a fixed size that a loop allocates on every iteration (the
+  // step's gradients and temporaries, in the training loop) are allocated
+  // once before the loop and reused.
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   pm.addPass(createBufferizationToMemRefPass());
