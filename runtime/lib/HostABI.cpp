@@ -926,6 +926,17 @@ void nnc_rt_step_done(void) {
     guarded([] { stepTimes().push_back(std::chrono::steady_clock::now()); });
 }
 
+void nnc_rt_loss_not_finite(int64_t step, double loss) {
+  fail(std::string("the loss is ") +
+       (std::isnan(loss) ? "nan"
+        : loss > 0       ? "inf"
+                         : "-inf") +
+       " at step " + std::to_string(step) +
+       ": training diverged, so the run stops here (checkpoints written "
+       "before this step are kept); a smaller learning rate or scaled "
+       "inputs and targets usually help");
+}
+
 void nnc_rt_size_mismatch(int64_t size, int64_t expected,
                           const char *location) {
   if (location && *location)
@@ -1369,6 +1380,7 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_save_final_path),
       NNC_SYM(nnc_rt_size_mismatch),
       NNC_SYM(nnc_rt_step_done),
+      NNC_SYM(nnc_rt_loss_not_finite),
       NNC_SYM(nnc_rt_dataset_idx),
       NNC_SYM(nnc_rt_dataset_csv),
       NNC_SYM(nnc_rt_dataset_npy),

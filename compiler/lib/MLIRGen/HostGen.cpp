@@ -1679,6 +1679,27 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
                     b.create<mlir::arith::ConstantIntOp>(l, 1, 64)),
                 l);
     rt("nnc_rt_step_done", {}, {}, l);
+    // A loss that is NaN or infinite stops the run, naming the step; the
+    // checkpoints written before it stay as they are.
+    {
+      mlir::Value loss = b.create<mlir::tensor::ExtractOp>(l, call.getResult(0),
+                                                           mlir::ValueRange{});
+      mlir::Value magnitude = b.create<mlir::math::AbsFOp>(l, loss);
+      mlir::Value inf = b.create<mlir::arith::ConstantFloatOp>(
+          l, llvm::APFloat::getInf(llvm::APFloat::IEEEsingle()),
+          b.getF32Type());
+      // UGE: true for NaN (unordered) and for +-inf.
+      mlir::Value bad = b.create<mlir::arith::CmpFOp>(
+          l, mlir::arith::CmpFPredicate::UGE, magnitude, inf);
+      auto badIf = b.create<mlir::scf::IfOp>(l, bad, false);
+      mlir::OpBuilder::InsertionGuard g3(b);
+      b.setInsertionPointToStart(badIf.thenBlock());
+      setLocation(s.range);
+      rt("nnc_rt_loss_not_finite", {},
+         {loadGlobal(stepsDone, l),
+          b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), loss)},
+         l);
+    }
     b.create<mlir::scf::YieldOp>(l, call.getResult(0));
     b.setInsertionPointToStart(ifOp.elseBlock());
     b.create<mlir::scf::YieldOp>(

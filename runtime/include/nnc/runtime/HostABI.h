@@ -155,6 +155,11 @@ const char *nnc_rt_save_final_path(void);
 /// validation falls outside the median).
 void nnc_rt_step_done(void);
 
+/// The loss of optimizer step \p step (counting from 1 over the run) is
+/// NaN or infinite: reports it ("training diverged"), with advice, and exits
+/// with 1. Checkpoints already written are left as they are.
+void nnc_rt_loss_not_finite(int64_t step, double loss);
+
 /// A size known only at run time (a batch) met a fixed size of the script
 /// where broadcasting needs them equal (`y + zeros([4])` with a batch `y`):
 /// reports "<location>: error: ..." with both sizes and exits with 1.
