@@ -42,6 +42,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 using namespace nnc;
@@ -457,8 +458,12 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
     if (k == "seed")
       seed = std::atoll(v.c_str());
   rt("nnc_rt_init", {}, {b.create<mlir::arith::ConstantIntOp>(l, seed, 64)}, l);
-  std::string dir(sm.getName(main.file));
-  dir = dir.find('/') == std::string::npos ? "" : dir.substr(0, dir.rfind('/'));
+  // Absolute, so that a program built by `nnc build` finds the script's
+  // files from any working directory.
+  std::error_code ec;
+  std::filesystem::path scriptPath =
+      std::filesystem::absolute(std::string(sm.getName(main.file)), ec);
+  std::string dir = ec ? "" : scriptPath.parent_path().string();
   rt("nnc_rt_set_script_dir", {}, {str(dir, l)}, l);
   auto i64Global = [&](int64_t init) {
     auto t = mlir::RankedTensorType::get({}, b.getI64Type());

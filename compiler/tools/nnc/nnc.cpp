@@ -31,12 +31,21 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 #include "nnc/runtime/HostABI.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <chrono>
 #include <csignal>
@@ -117,6 +126,10 @@ cl::opt<bool> timeRun(
     cl::desc("nnc run: report the compile time and, at the end, the median "
              "time per training step"),
     cl::init(false), cl::cat(nncCategory));
+cl::opt<std::string> outputFile("o",
+                                cl::desc("nnc build: the program to write"),
+                                cl::value_desc("path"), cl::init(""),
+                                cl::cat(nncCategory));
 cl::opt<bool> debugCrash("debug-crash",
                          cl::desc("Crash after parsing (tests the internal "
                                   "error report)"),
@@ -169,7 +182,7 @@ void installCrashHandlers() {
       [](void *, const char *reason, bool) { internalError(reason); });
 }
 
-enum class Verb { None, Check, Run };
+enum class Verb { None, Check, Run, Build };
 
 /// The run's seed: the config entry `seed`, if the script has one.
 uint64_t configSeed(const Sema &sema) {
@@ -179,11 +192,10 @@ uint64_t configSeed(const Sema &sema) {
   return 0;
 }
 
-/// Compiles the module (autodiff, inlining, the CPU pipeline) and runs
-/// @nnc_main through MLIR's JIT; returns its exit status.
-int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
+/// Lowers the module for the CPU: autodiff, inlining, the CPU pipeline.
+bool lowerModule(mlir::ModuleOp module, uint64_t seed,
+                 DiagnosticEngine &diags) {
   CrashContext::stage = "compiling";
-  auto compileStart = std::chrono::steady_clock::now();
   // Only @nnc_main is called from outside: the steps, initialisers and
   // evaluations inline into it and are then dropped.
   for (auto fn : module.getOps<mlir::func::FuncOp>())
@@ -198,12 +210,105 @@ int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
   buildCPUPipeline(pm, options);
   if (mlir::failed(pm.run(module))) {
     diags.error({}, "internal error: the script could not be compiled");
-    return ExitInternal;
+    return false;
   }
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
+  return true;
+}
+
+/// `nnc build`: the lowered module as an object file for this machine,
+/// linked with the runtime (and main() from runtime/lib/Main.cpp) into the
+/// executable \p output.
+int buildProgram(mlir::ModuleOp module, const std::string &output,
+                 DiagnosticEngine &diags) {
+  CrashContext::stage = "writing the program";
+  auto fail = [&](const std::string &what) {
+    diags.error({}, what);
+    diags.printSummary();
+    return ExitUserError;
+  };
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return fail("internal error: the script could not be translated to LLVM "
+                "IR");
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return fail("internal error: " + llvm::toString(builder.takeError()));
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return fail("internal error: " + llvm::toString(machine.takeError()));
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple().getTriple());
+  std::string hostError;
+  auto optimizer = makeHostOptimizer(hostError);
+  if (!optimizer)
+    return fail("internal error: " + hostError);
+  if (llvm::Error e = optimizer(llvmModule.get()))
+    return fail("internal error: " + llvm::toString(std::move(e)));
+  llvm::SmallString<128> object;
+  int fd = -1;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("nnc-build", "o", fd, object))
+    return fail("cannot create a temporary object file: " + ec.message());
+  llvm::FileRemover removeObject(object);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::legacy::PassManager emit;
+    if ((*machine)->addPassesToEmitFile(emit, os, nullptr,
+                                        llvm::CodeGenFileType::ObjectFile))
+      return fail("internal error: this machine cannot write object files");
+    emit.run(*llvmModule);
+    os.flush();
+    if (os.has_error())
+      return fail("cannot write '" + std::string(object) +
+                  "': " + os.error().message());
+  }
+  // Link with the runtime: its static libraries, OpenBLAS through
+  // libnnc_blas.so, and MLIR's C runner utilities (memrefCopy).
+  auto linker = llvm::sys::findProgramByName("clang++-19");
+  if (!linker)
+    linker = llvm::sys::findProgramByName("c++");
+  if (!linker)
+    return fail("cannot find a C++ linker driver (clang++-19 or c++)");
+  std::string libDir = NNC_LIB_DIR, llvmLibDir = NNC_LLVM_LIB_DIR;
+  std::vector<std::string> args = {*linker,
+                                   std::string(object),
+                                   "-o",
+                                   output,
+                                   "-fuse-ld=lld",
+                                   "-L" + libDir,
+                                   "-L" + llvmLibDir,
+                                   "-lnncMain",
+                                   "-lnncHostABI",
+                                   "-lnncRuntimeData",
+                                   "-lnnc_blas",
+                                   "-lmlir_c_runner_utils",
+                                   "-lz",
+                                   "-lm",
+                                   "-Wl,-rpath," + libDir + ":" + llvmLibDir};
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string linkError;
+  int status = llvm::sys::ExecuteAndWait(*linker, argRefs, std::nullopt, {}, 0,
+                                         0, &linkError);
+  if (status != 0)
+    return fail("linking '" + output + "' failed" +
+                (linkError.empty() ? "" : ": " + linkError));
+  return ExitOK;
+}
+
+/// Compiles the module and runs @nnc_main through MLIR's JIT; returns its
+/// exit status.
+int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
+  auto compileStart = std::chrono::steady_clock::now();
+  if (!lowerModule(module, seed, diags))
+    return ExitInternal;
   mlir::ExecutionEngineOptions engineOptions;
   std::string hostError;
   // ExecutionEngineOptions::transformer is a function_ref: the optimizer
@@ -343,6 +448,25 @@ int runJob(Verb verb) {
       diags.printSummary();
     return status;
   }
+  if (verb == Verb::Build && ok && emit == Emit::None) {
+    CrashContext::stage = "generating MLIR";
+    mlir::DialectRegistry registry;
+    mlir::func::registerInlinerExtension(registry);
+    registerCPUPipelineDialects(registry);
+    mlir::MLIRContext context(registry);
+    mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
+        context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
+    if (!module)
+      return finish(false);
+    if (!lowerModule(*module, configSeed(fe.getSema()), diags)) {
+      diags.printSummary();
+      return ExitInternal;
+    }
+    int status = buildProgram(*module, outputFile, diags);
+    if (status == ExitInternal)
+      diags.printSummary();
+    return status;
+  }
   if (emit >= Emit::NN && ok) {
     CrashContext::stage = "generating MLIR";
     mlir::DialectRegistry registry;
@@ -400,9 +524,12 @@ int main(int argc, char **argv) {
   // `nnc check FILE ...`: the verb comes first.
   std::vector<const char *> args(argv, argv + argc);
   Verb verb = Verb::None;
-  if (args.size() > 1 && (std::strcmp(args[1], "check") == 0 ||
-                          std::strcmp(args[1], "run") == 0)) {
-    verb = std::strcmp(args[1], "run") == 0 ? Verb::Run : Verb::Check;
+  if (args.size() > 1 &&
+      (std::strcmp(args[1], "check") == 0 || std::strcmp(args[1], "run") == 0 ||
+       std::strcmp(args[1], "build") == 0)) {
+    verb = std::strcmp(args[1], "run") == 0     ? Verb::Run
+           : std::strcmp(args[1], "build") == 0 ? Verb::Build
+                                                : Verb::Check;
     args.erase(args.begin() + 1);
   } else if (args.size() > 1 && args[1][0] != '-' &&
              std::strcmp(args[1] + std::strlen(args[1]) -
@@ -412,6 +539,7 @@ int main(int argc, char **argv) {
         << "nnc: error: unknown command '" << args[1]
         << "'\nusage: nnc check FILE [--set name=value]...\n"
            "       nnc run FILE [--set name=value]... [--max-steps N]\n"
+           "       nnc build FILE -o PROGRAM [--set name=value]...\n"
            "       nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE\n";
     return ExitUsage;
   }
@@ -427,6 +555,7 @@ int main(int argc, char **argv) {
           "nnc: compiler for the .nn neural-network training language\n\n"
           "  nnc check FILE            check a script without running it\n"
           "  nnc run FILE              compile the script and run it\n"
+          "  nnc build FILE -o PROG    compile the script into a program\n"
           "  nnc --emit=STAGE FILE     print a stage: tokens, ast, typed, nn, "
           "autodiff, linalg, llvm\n",
           &errs)) {
@@ -449,6 +578,15 @@ int main(int argc, char **argv) {
        saveFinal.getNumOccurrences() || timeRun.getNumOccurrences())) {
     std::cerr << "nnc: error: --max-steps, --save-init, --save-final and "
                  "--time are options of 'nnc run'\n";
+    return ExitUsage;
+  }
+  if (verb == Verb::Build && outputFile.empty()) {
+    std::cerr << "nnc: error: 'nnc build' needs the program to write: -o "
+                 "PATH\n";
+    return ExitUsage;
+  }
+  if (verb != Verb::Build && outputFile.getNumOccurrences()) {
+    std::cerr << "nnc: error: -o is an option of 'nnc build'\n";
     return ExitUsage;
   }
   if (maxSteps.getNumOccurrences() && maxSteps < 0) {
