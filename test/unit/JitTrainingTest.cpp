@@ -145,6 +145,10 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   mlir::ExecutionEngineOptions engineOptions;
+  // No perf/gdb JIT dumps: MLIR writes one per run under ~/.debug by
+  // default, which fills the disk and fails the run when it cannot write.
+  engineOptions.enablePerfNotificationListener = false;
+  engineOptions.enableGDBNotificationListener = false;
   std::string hostError;
   // ExecutionEngineOptions::transformer is a function_ref: the optimizer
   // must outlive ExecutionEngine::create.

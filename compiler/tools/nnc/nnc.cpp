@@ -310,6 +310,10 @@ int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
   if (!lowerModule(module, seed, diags))
     return ExitInternal;
   mlir::ExecutionEngineOptions engineOptions;
+  // No perf/gdb JIT dumps: MLIR writes one per run under ~/.debug by
+  // default, which fills the disk and fails the run when it cannot write.
+  engineOptions.enablePerfNotificationListener = false;
+  engineOptions.enableGDBNotificationListener = false;
   std::string hostError;
   // ExecutionEngineOptions::transformer is a function_ref: the optimizer
   // must outlive ExecutionEngine::create.
