@@ -1398,7 +1398,8 @@ Value SemaImpl::datasetSource(const std::string &kind,
     const char *yt = rt::npyDTypeName(yh.descr);
     if (!xt || !yt) {
       const Value &bad = xt ? *a[1] : *a[0];
-      error(bad.range, "unsupported element type '" +
+      error(bad.range, "'" + (xt ? *ys : *xs) +
+                           "': unsupported element type '" +
                            (xt ? yh.descr : xh.descr) +
                            "' (supported: little-endian floats, integers, "
                            "bool)");
@@ -1406,13 +1407,24 @@ Value SemaImpl::datasetSource(const std::string &kind,
     }
     if (xh.fortranOrder || yh.fortranOrder) {
       error(xh.fortranOrder ? a[0]->range : a[1]->range,
-            "Fortran-ordered arrays are not supported; save with "
-            "numpy.ascontiguousarray");
+            "'" + (xh.fortranOrder ? *xs : *ys) +
+                "': Fortran-ordered arrays are not supported; save with "
+                "numpy.ascontiguousarray");
       return Value::error(r);
     }
-    if (xh.shape.empty() || yh.shape.empty() || xh.shape[0] != yh.shape[0]) {
-      error(a[1]->range, "inputs and targets must have the same number of "
-                         "samples (first dimension)")
+    if (xh.shape.empty() || yh.shape.empty()) {
+      error(xh.shape.empty() ? a[0]->range : a[1]->range,
+            "'" + (xh.shape.empty() ? *xs : *ys) +
+                "' holds a single value (shape ()); inputs and targets need "
+                "a first dimension of samples");
+      return Value::error(r);
+    }
+    if (xh.shape[0] != yh.shape[0]) {
+      error(a[1]->range, "'" + *ys + "' has " + std::to_string(yh.shape[0]) +
+                             " samples, but '" + *xs + "' has " +
+                             std::to_string(xh.shape[0]) +
+                             " (inputs and targets need the same first "
+                             "dimension)")
           .range(a[0]->range);
       return Value::error(r);
     }
