@@ -937,6 +937,12 @@ void nnc_rt_loss_not_finite(int64_t step, double loss) {
        "inputs and targets usually help");
 }
 
+void nnc_rt_label_out_of_range(int64_t label, int64_t classes) {
+  fail("a batch holds the class label " + std::to_string(label) +
+       ", but the loss or metric here has " + std::to_string(classes) +
+       " classes (labels 0.." + std::to_string(classes - 1) + ")");
+}
+
 void nnc_rt_size_mismatch(int64_t size, int64_t expected,
                           const char *location) {
   if (location && *location)
@@ -1381,6 +1387,7 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_size_mismatch),
       NNC_SYM(nnc_rt_step_done),
       NNC_SYM(nnc_rt_loss_not_finite),
+      NNC_SYM(nnc_rt_label_out_of_range),
       NNC_SYM(nnc_rt_dataset_idx),
       NNC_SYM(nnc_rt_dataset_csv),
       NNC_SYM(nnc_rt_dataset_npy),

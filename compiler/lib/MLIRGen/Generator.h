@@ -22,6 +22,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 namespace nnc::gen {
 
@@ -330,6 +331,13 @@ private:
   std::map<const ModelInstance *, std::string> modelVars; ///< top level
   std::map<std::string, std::string> strings;     ///< contents -> llvm.global
   std::map<std::string, mlir::Value> mainGlobals; ///< get_global in main
+  /// Per generated function: (argument number, number of classes) of each
+  /// argument used as class labels by one_hot (cross_entropy, nll_loss).
+  std::map<std::string, std::set<std::pair<unsigned, int64_t>>> labelChecks;
+  /// Checks before a call of `fn` that its label arguments lie in
+  /// [0, classes): a label out of range stops the run with an error.
+  void checkLabels(const std::string &fn, llvm::ArrayRef<mlir::Value> args,
+                   mlir::Location l);
   /// The loop being generated: its break and continue flags.
   struct LoopFlags {
     std::string broken, continued;

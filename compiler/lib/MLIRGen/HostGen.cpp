@@ -332,6 +332,60 @@ void Generator::checkSizes(mlir::Value x, mlir::Value like,
   }
 }
 
+void Generator::checkLabels(const std::string &fn,
+                            llvm::ArrayRef<mlir::Value> args,
+                            mlir::Location l) {
+  auto it = labelChecks.find(fn);
+  if (it == labelChecks.end())
+    return;
+  for (auto [argNo, classes] : it->second) {
+    if (argNo >= args.size())
+      continue;
+    mlir::Value y = args[argNo];
+    auto yt = rtt(y);
+    if (!yt.getElementType().isInteger(64))
+      continue;
+    llvm::SmallVector<int64_t> all;
+    for (int64_t d = 0; d < yt.getRank(); ++d)
+      all.push_back(d);
+    auto f64s = mlir::RankedTensorType::get(yt.getShape(), b.getF64Type());
+    auto scalar = mlir::RankedTensorType::get({}, b.getF64Type());
+    mlir::Value yf = b.create<nn::CastOp>(l, f64s, y);
+    auto dims = b.getDenseI64ArrayAttr(all);
+    mlir::Value mx =
+        b.create<nn::ReduceMaxOp>(l, scalar, yf, dims, b.getBoolAttr(false));
+    mlir::Value mn = b.create<nn::NegOp>(
+        l, b.create<nn::ReduceMaxOp>(l, scalar, b.create<nn::NegOp>(l, yf),
+                                     dims, b.getBoolAttr(false)));
+    mlir::Value hi =
+        b.create<mlir::tensor::ExtractOp>(l, mx, mlir::ValueRange{});
+    mlir::Value lo =
+        b.create<mlir::tensor::ExtractOp>(l, mn, mlir::ValueRange{});
+    mlir::Value limit = b.create<mlir::arith::ConstantFloatOp>(
+        l, llvm::APFloat(double(classes)), b.getF64Type());
+    mlir::Value zero = b.create<mlir::arith::ConstantFloatOp>(
+        l, llvm::APFloat(0.0), b.getF64Type());
+    mlir::Value tooHigh = b.create<mlir::arith::CmpFOp>(
+        l, mlir::arith::CmpFPredicate::OGE, hi, limit);
+    mlir::Value tooLow = b.create<mlir::arith::CmpFOp>(
+        l, mlir::arith::CmpFPredicate::OLT, lo, zero);
+    mlir::Value bad = b.create<mlir::arith::OrIOp>(l, tooHigh, tooLow);
+    auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    if (auto fl = llvm::dyn_cast<mlir::FileLineColLoc>(l))
+      rt("nnc_rt_set_location", {},
+         {str(fl.getFilename().str() + ":" + std::to_string(fl.getLine()) +
+                  ":" + std::to_string(fl.getColumn()),
+              l)},
+         l);
+    mlir::Value label = b.create<mlir::arith::FPToSIOp>(
+        l, b.getI64Type(), b.create<mlir::arith::SelectOp>(l, tooHigh, hi, lo));
+    rt("nnc_rt_label_out_of_range", {},
+       {label, b.create<mlir::arith::ConstantIntOp>(l, classes, 64)}, l);
+  }
+}
+
 Generator::HostVar *Generator::findVar(const std::string &name) {
   for (auto it = hostScopes.rbegin(); it != hostScopes.rend(); ++it) {
     auto f = it->find(name);
@@ -1665,6 +1719,15 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
         v = b.create<mlir::tensor::CastOp>(l, want, v);
       args.push_back(v);
     }
+    {
+      // Labels of the loss's inputs: loss_k's argument i (after the
+      // parameters) is the step's argument after parameters and state.
+      llvm::SmallVector<mlir::Value> lossArgs(args.begin(),
+                                              args.begin() + globals.size());
+      lossArgs.append(args.begin() + globals.size() + states.size(),
+                      args.end());
+      checkLabels("loss_" + std::to_string(k->second), lossArgs, l);
+    }
     const std::string &counter = stepCounters[opt];
     mlir::Value t = b.create<mlir::arith::AddIOp>(
         l, loadGlobal(counter, l),
@@ -1779,6 +1842,7 @@ Generator::HV Generator::hostEvaluate(const EvaluateExpr &e) {
         v = b.create<mlir::tensor::CastOp>(l, tt, v);
       args.push_back(v);
     }
+    checkLabels(evalFn.getName().str(), args, l);
     auto call = b.create<mlir::func::CallOp>(l, evalFn, args);
     for (size_t i = 0; i < e.metrics.size(); ++i) {
       mlir::Value m = b.create<mlir::tensor::ExtractOp>(l, call.getResult(i),

@@ -560,6 +560,15 @@ GV Generator::builtin(const std::string &name, const CallExpr &e,
     mlir::Value y = tensorArg("y");
     if (failed || !y)
       return {};
+    // Labels that come straight from a function argument (a batch) are
+    // checked against the class count by the host before the call.
+    if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(y))
+      if (auto fn =
+              llvm::dyn_cast<mlir::func::FuncOp>(arg.getOwner()->getParentOp());
+          fn && arg.getOwner()->isEntryBlock() && rt.getRank() >= 1 &&
+          !rt.isDynamicDim(rt.getRank() - 1))
+        labelChecks[fn.getName().str()].insert(
+            {arg.getArgNumber(), rt.getDimSize(rt.getRank() - 1)});
     return result(b.create<nn::OneHotOp>(l, rt, y));
   }
   if (name == "zeros_like" || name == "ones_like") {

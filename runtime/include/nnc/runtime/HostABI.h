@@ -160,6 +160,12 @@ void nnc_rt_step_done(void);
 /// with 1. Checkpoints already written are left as they are.
 void nnc_rt_loss_not_finite(int64_t step, double loss);
 
+/// A batch holds class label \p label, outside [0, \p classes) of the loss
+/// or metric that uses it (cross_entropy's one_hot): reports it with the
+/// current location (the step or evaluate) and exits with 1, as PyTorch's
+/// "Target N is out of bounds".
+void nnc_rt_label_out_of_range(int64_t label, int64_t classes);
+
 /// A size known only at run time (a batch) met a fixed size of the script
 /// where broadcasting needs them equal (`y + zeros([4])` with a batch `y`):
 /// reports "<location>: error: ..." with both sizes and exits with 1.
