@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 using namespace nnc::rt;
 
@@ -888,6 +889,47 @@ int64_t track(int64_t site, double value, int32_t modeMax) {
 //===----------------------------------------------------------------------===//
 // The ABI
 //===----------------------------------------------------------------------===//
+
+/// memref.copy between buffers that are not both contiguous lowers to a
+/// call of `memrefCopy` (MLIR's C runner utilities declare it); nnc's
+/// runtime defines it so that neither the JIT nor a built program needs
+/// libmlir_c_runner_utils (and, through it, libLLVM). Copies \p src to
+/// \p dst element by element, a contiguous innermost row at a time.
+extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRefType<char> *srcArg,
+                           UnrankedMemRefType<char> *dstArg) {
+  DynamicMemRefType<char> src(*srcArg), dst(*dstArg);
+  int64_t rank = src.rank;
+  char *s = src.data + src.offset * elemSize;
+  char *d = dst.data + dst.offset * elemSize;
+  if (rank == 0) {
+    std::memcpy(d, s, elemSize);
+    return;
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (src.sizes[i] == 0)
+      return;
+  bool rows = src.strides[rank - 1] == 1 && dst.strides[rank - 1] == 1;
+  int64_t inner = rows ? src.sizes[rank - 1] : 1;
+  int64_t outerRank = rows ? rank - 1 : rank;
+  std::vector<int64_t> index(static_cast<size_t>(outerRank), 0);
+  int64_t so = 0, dof = 0;
+  while (true) {
+    std::memcpy(d + dof * elemSize, s + so * elemSize, inner * elemSize);
+    int64_t axis = outerRank - 1;
+    for (; axis >= 0; --axis) {
+      if (++index[axis] < src.sizes[axis]) {
+        so += src.strides[axis];
+        dof += dst.strides[axis];
+        break;
+      }
+      so -= src.strides[axis] * (src.sizes[axis] - 1);
+      dof -= dst.strides[axis] * (src.sizes[axis] - 1);
+      index[axis] = 0;
+    }
+    if (axis < 0)
+      return;
+  }
+}
 
 namespace {
 nnc::rt::RunOptions &runOptions() {

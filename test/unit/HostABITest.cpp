@@ -1026,6 +1026,38 @@ TEST_F(HostABIDeathTest, WrongHandlesAndRanksAreInternalErrors) {
 // The symbol table
 //===----------------------------------------------------------------------===//
 
+TEST_F(HostABITest, MemrefCopyFollowsStridesAndOffsets) {
+  // A transposed 3x2 view (strides [1, 3], offset 1) of a 2x3 buffer with a
+  // leading padding element, copied into a contiguous 3x2 buffer.
+  float source[7] = {-1, 0, 1, 2, 3, 4, 5};
+  float target[6] = {};
+  StridedMemRefType<float, 2> src{source, source, 1, {3, 2}, {1, 3}};
+  StridedMemRefType<float, 2> dst{target, target, 0, {3, 2}, {2, 1}};
+  UnrankedMemRefType<char> s{2, &src}, d{2, &dst};
+  memrefCopy(sizeof(float), &s, &d);
+  EXPECT_EQ(std::vector<float>(target, target + 6),
+            (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  // Contiguous rows are copied a row at a time, into a strided target.
+  float rows[6] = {1, 2, 3, 4, 5, 6};
+  float wide[8] = {};
+  StridedMemRefType<float, 2> src2{rows, rows, 0, {2, 3}, {3, 1}};
+  StridedMemRefType<float, 2> dst2{wide, wide, 0, {2, 3}, {4, 1}};
+  UnrankedMemRefType<char> s2{2, &src2}, d2{2, &dst2};
+  memrefCopy(sizeof(float), &s2, &d2);
+  EXPECT_EQ(std::vector<float>(wide, wide + 8),
+            (std::vector<float>{1, 2, 3, 0, 4, 5, 6, 0}));
+  // Rank 0 and empty shapes.
+  float one = 7, out = 0;
+  StridedMemRefType<float, 0> a{&one, &one, 0}, b{&out, &out, 0};
+  UnrankedMemRefType<char> ua{0, &a}, ub{0, &b};
+  memrefCopy(sizeof(float), &ua, &ub);
+  EXPECT_EQ(out, 7);
+  StridedMemRefType<float, 2> empty{rows, rows, 0, {0, 3}, {3, 1}};
+  UnrankedMemRefType<char> ue{2, &empty};
+  memrefCopy(sizeof(float), &ue, &d2);
+  EXPECT_EQ(wide[0], 1);
+}
+
 TEST_F(HostABITest, SymbolTableListsEveryEntryPoint) {
   const std::vector<HostSymbol> &syms = hostABISymbols();
   std::set<std::string> names;

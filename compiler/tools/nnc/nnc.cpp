@@ -270,29 +270,26 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
       return fail("cannot write '" + std::string(object) +
                   "': " + os.error().message());
   }
-  // Link with the runtime: its static libraries, OpenBLAS through
-  // libnnc_blas.so, and MLIR's C runner utilities (memrefCopy).
+  // Link with nnc's runtime (static) and the system's OpenBLAS and zlib.
   auto linker = llvm::sys::findProgramByName("clang++-19");
   if (!linker)
     linker = llvm::sys::findProgramByName("c++");
   if (!linker)
     return fail("cannot find a C++ linker driver (clang++-19 or c++)");
-  std::string libDir = NNC_LIB_DIR, llvmLibDir = NNC_LLVM_LIB_DIR;
+  std::string libDir = NNC_LIB_DIR;
   std::vector<std::string> args = {*linker,
                                    std::string(object),
                                    "-o",
                                    output,
                                    "-fuse-ld=lld",
                                    "-L" + libDir,
-                                   "-L" + llvmLibDir,
                                    "-lnncMain",
                                    "-lnncHostABI",
                                    "-lnncRuntimeData",
-                                   "-lnnc_blas",
-                                   "-lmlir_c_runner_utils",
+                                   "-lnnc_blas_static",
+                                   "-lopenblas",
                                    "-lz",
-                                   "-lm",
-                                   "-Wl,-rpath," + libDir + ":" + llvmLibDir};
+                                   "-lm"};
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   int status = llvm::sys::ExecuteAndWait(*linker, argRefs, std::nullopt, {}, 0,
