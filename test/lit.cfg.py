@@ -24,6 +24,18 @@ config.substitutions.append(
 config.substitutions.append(
     ("%jit_steps", os.path.join(config.nnc_obj_root, "test", "tools", "jit-steps")))
 
+# The file readers' fuzz targets (test/fuzz/): the libFuzzer binaries in a
+# build configured with -DNNC_FUZZ=ON (feature `fuzz`), else the same
+# targets built as programs that run each input once.
+_fuzz = getattr(config, "nnc_fuzz", False)
+if _fuzz:
+    config.available_features.add("fuzz")
+for _format in ("idx", "csv", "npy", "safetensors"):
+    config.substitutions.append(
+        ("%fuzz_" + _format,
+         os.path.join(config.nnc_obj_root, "test", "fuzz",
+                      "fuzz-" + _format + ("" if _fuzz else "-replay"))))
+
 import subprocess
 if subprocess.run(["/usr/bin/python3", "-c", "import torch"],
                   capture_output=True).returncode == 0:
