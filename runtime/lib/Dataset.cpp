@@ -420,6 +420,21 @@ bool readElements(const std::string &path, uint64_t dataOffset,
 // IDX
 //===----------------------------------------------------------------------===//
 
+/// A sample of no elements (a dimension of 0 after the first) makes a
+/// dataset of any number of empty samples: refused, naming the file.
+static bool emptySamples(const std::string &path, int64_t n, int64_t size,
+                         const std::vector<int64_t> &dims, std::string &error) {
+  if (n == 0 || size != 0)
+    return false;
+  std::string shape;
+  for (size_t i = 0; i < dims.size(); ++i)
+    shape += (i ? ", " : "") + std::to_string(dims[i]);
+  error = fileError(path, "shape [" + shape +
+                              "] gives samples with no elements (a "
+                              "dimension of 0 after the first)");
+  return true;
+}
+
 static bool loadIdxImpl(const std::string &imagesPath,
                         const std::string &labelsPath, Dataset &out,
                         std::string &error) {
@@ -450,6 +465,9 @@ static bool loadIdxImpl(const std::string &imagesPath,
     error = fileError(imagesPath, "dimensions overflow a 64-bit size");
     return false;
   }
+  if (emptySamples(imagesPath, n, fs, ih.dims, error) ||
+      emptySamples(labelsPath, n, lh.dims.size() > 1 ? ts : 1, lh.dims, error))
+    return false;
   ElemSink labels;
   if (d.intTargets)
     labels.ints = &d.labels;
@@ -522,6 +540,9 @@ static bool loadNpyImpl(const std::string &inputsPath,
     error = fileError(inputsPath, "shape overflows a 64-bit size");
     return false;
   }
+  if (emptySamples(inputsPath, n, fs, ih.shape, error) ||
+      emptySamples(targetsPath, n, ts, th.shape, error))
+    return false;
   ElemSink features;
   features.floats = &d.features;
   if (!readElements(inputsPath, ih.dataOffset, it, n, fs, features, error))
