@@ -284,6 +284,10 @@ private:
   HV hostEvaluate(const EvaluateExpr &e);
   mlir::Value hostDataset(const Expr &e, int part = -1);
   mlir::Value hostLoader(const Expr &data, SourceRange at);
+  /// The current batch of \p loader (its inputs, or with \p targets its
+  /// targets) as a tensor of \p type, whose first dimension is the batch.
+  mlir::Value loaderBatch(mlir::Value loader, mlir::RankedTensorType type,
+                          bool targets, SourceRange at, mlir::Location l);
   GV hostPredictions(const CallExpr &e);
   /// A model parameter's value: inside a step or evaluation the function
   /// argument; in @nnc_main a fresh read of its global.

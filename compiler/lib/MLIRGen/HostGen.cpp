@@ -271,6 +271,29 @@ void Generator::materialize(mlir::Value tensor, const std::string &name,
   op.setWritable(true);
 }
 
+mlir::Value Generator::loaderBatch(mlir::Value loader,
+                                   mlir::RankedTensorType type, bool targets,
+                                   SourceRange at, mlir::Location l) {
+  const char *suffix = dtypeSuffix(type.getElementType());
+  if (!suffix || (!targets && !type.getElementType().isF32())) {
+    fail(at, "data of this element type");
+    return nullptr;
+  }
+  // The batch dimension is whatever the loader hands out.
+  llvm::SmallVector<int64_t> shape(type.getShape());
+  shape[0] = mlir::ShapedType::kDynamic;
+  auto memref = mlir::MemRefType::get(shape, type.getElementType());
+  std::string fn = std::string("nnc_rt_loader_") + (targets ? "y_" : "x_") +
+                   suffix + "_" + std::to_string(type.getRank());
+  mlir::Value m = rt(fn, {memref}, {loader}, l, true).getResult(0);
+  mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(
+      l, mlir::RankedTensorType::get(shape, type.getElementType()), m, true,
+      false);
+  if (v.getType() != type)
+    v = b.create<mlir::tensor::CastOp>(l, type, v);
+  return v;
+}
+
 mlir::Value Generator::findParam(const std::string &path) {
   auto p = params.find(path);
   if (p != params.end())
@@ -972,25 +995,13 @@ bool Generator::hostFor(const ForStmt &s) {
   bool ok = runBody([&] {
     for (int i = 0; i < 2; ++i) {
       mlir::RankedTensorType tt = tensorType(bt->second.elems[i]);
-      const char *suffix = dtypeSuffix(tt.getElementType());
-      if (!suffix || (i == 0 && !tt.getElementType().isF32())) {
-        fail(s.iterable->range, "data of this element type");
+      mlir::Value batch = loaderBatch(loader, tt, i == 1, s.iterable->range, l);
+      if (!batch)
         return;
-      }
-      llvm::SmallVector<int64_t> shape(tt.getRank(),
-                                       mlir::ShapedType::kDynamic);
-      for (int64_t d = 1; d < tt.getRank(); ++d)
-        shape[d] = tt.getDimSize(d);
-      auto mt = mlir::MemRefType::get(shape, tt.getElementType());
-      std::string fn = std::string("nnc_rt_loader_") + (i ? "y_" : "x_") +
-                       suffix + "_" + std::to_string(tt.getRank());
-      mlir::Value m = rt(fn, {mt}, {loader}, l, true).getResult(0);
       HostVar v;
       v.k = HV::K::Tensor;
       v.ssa.k = HV::K::Tensor;
-      v.ssa.v = b.create<mlir::bufferization::ToTensorOp>(
-          l, mlir::RankedTensorType::get(shape, tt.getElementType()), m, true,
-          false);
+      v.ssa.v = batch;
       v.block = after;
       declare(s.target.names[i].name, v);
     }
@@ -1824,22 +1835,9 @@ Generator::HV Generator::hostEvaluate(const EvaluateExpr &e) {
     auto inputs = evalFn.getFunctionType().getInputs();
     for (int i = 0; i < 2; ++i) {
       auto tt = llvm::cast<mlir::RankedTensorType>(inputs[args.size()]);
-      const char *suffix = dtypeSuffix(tt.getElementType());
-      if (!suffix || (i == 0 && !tt.getElementType().isF32()))
-        return fail(e.data->range, "data of this element type"), HV();
-      llvm::SmallVector<int64_t> shape(tt.getRank(),
-                                       mlir::ShapedType::kDynamic);
-      for (int64_t d = 1; d < tt.getRank(); ++d)
-        shape[d] = tt.getDimSize(d);
-      auto memT = mlir::MemRefType::get(shape, tt.getElementType());
-      std::string fn = std::string("nnc_rt_loader_") + (i ? "y_" : "x_") +
-                       suffix + "_" + std::to_string(tt.getRank());
-      mlir::Value m = rt(fn, {memT}, {loader}, l, true).getResult(0);
-      mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(
-          l, mlir::RankedTensorType::get(shape, tt.getElementType()), m, true,
-          false);
-      if (v.getType() != tt)
-        v = b.create<mlir::tensor::CastOp>(l, tt, v);
+      mlir::Value v = loaderBatch(loader, tt, i == 1, e.data->range, l);
+      if (!v)
+        return {};
       args.push_back(v);
     }
     checkLabels(evalFn.getName().str(), args, l);
@@ -1931,16 +1929,12 @@ GV Generator::hostPredictions(const CallExpr &e) {
     mlir::RankedTensorType xt = tensorType(dt->second.elems[0]);
     llvm::SmallVector<int64_t> shape{mlir::ShapedType::kDynamic};
     shape.append(xt.getShape().begin(), xt.getShape().end());
-    if (!xt.getElementType().isF32())
-      return fail(dataE.range, "data of this element type"), GV();
-    auto xm = mlir::MemRefType::get(shape, xt.getElementType());
-    mlir::Value xmem = rt("nnc_rt_loader_x_f32_" + std::to_string(shape.size()),
-                          {xm}, {loader}, l, true)
-                           .getResult(0);
     GV x;
-    x.value = b.create<mlir::bufferization::ToTensorOp>(
-        l, mlir::RankedTensorType::get(shape, xt.getElementType()), xmem, true,
-        false);
+    x.value = loaderBatch(
+        loader, mlir::RankedTensorType::get(shape, xt.getElementType()), false,
+        dataE.range, l);
+    if (!x.value)
+      return {};
     params.clear();
     GV y = inlineBody(*forward, e.range, {{"", x}});
     if (failed || !y.value)
