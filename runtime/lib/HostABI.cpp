@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <malloc.h>
 #include <map>
 #include <memory>
@@ -939,7 +940,21 @@ nnc::rt::RunOptions &runOptions() {
 } // namespace
 
 void nnc::rt::setRunOptions(const RunOptions &options) {
+  auto absolute = [](const std::string &p) {
+    if (p.empty())
+      return p;
+    std::error_code ec;
+    std::filesystem::path a = std::filesystem::absolute(p, ec);
+    return ec ? p : a.string();
+  };
   runOptions() = options;
+  runOptions().saveInit = absolute(options.saveInit);
+  runOptions().saveFinal = absolute(options.saveFinal);
+}
+
+void nnc::rt::keepLargeBlocksInHeap() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 extern "C" {
@@ -996,11 +1011,7 @@ void nnc_rt_size_mismatch(int64_t size, int64_t expected,
 }
 
 void nnc_rt_init(int64_t seed) {
-  // A training step allocates and frees the same large buffers every step.
-  // Served by mmap (glibc's default above 128 KiB) each of them would be
-  // page-faulted in again every step; from the heap they are reused.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  nnc::rt::keepLargeBlocksInHeap();
   guarded([&] {
     std::fflush(stdout);
     state() = State();

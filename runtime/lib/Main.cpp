@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <string>
 
 extern "C" int32_t nnc_main(void);
@@ -33,12 +32,6 @@ int usage(const char *prog, const std::string &problem) {
                "[--save-final PATH] [--time]\n",
                prog);
   return problem.empty() ? 0 : 2;
-}
-
-std::string absolute(const std::string &p) {
-  std::error_code ec;
-  std::filesystem::path a = std::filesystem::absolute(p, ec);
-  return ec ? p : a.string();
 }
 
 } // namespace
@@ -77,8 +70,7 @@ int main(int argc, char **argv) {
     } else if (name == "--save-init" || name == "--save-final") {
       if (!next(value) || value.empty())
         return usage(argv[0], name + " needs a path");
-      (name == "--save-init" ? options.saveInit : options.saveFinal) =
-          absolute(value);
+      (name == "--save-init" ? options.saveInit : options.saveFinal) = value;
     } else {
       return usage(argv[0], "unknown option '" + a + "'");
     }

@@ -31,6 +31,7 @@
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/runtime/Dataset.h"
+#include "nnc/runtime/HostABI.h"
 #include "nnc/runtime/Safetensors.h"
 
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
@@ -52,7 +53,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <malloc.h>
 #include <set>
 
 using namespace nnc;
@@ -154,10 +154,8 @@ void writeWeights(const std::string &path,
 } // namespace
 
 int main(int argc, char **argv) {
-  // As nnc_rt_init does for `nnc run`: keep the step's large temporaries in
-  // the heap rather than mmapping and page-faulting them in every step.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // As nnc_rt_init does for `nnc run`.
+  rt::keepLargeBlocksInHeap();
   std::string script, initPath, finalPath, lossesPath;
   int64_t steps = 10;
   bool timing = false;

@@ -298,7 +298,11 @@ private:
   // helpers
   mlir::Value hostConst(const ConstVal &c, const Type &t, mlir::Location l);
   mlir::Value str(const std::string &s, mlir::Location l);
+  /// Puts the builder where module-level declarations go: before
+  /// @nnc_main, or at the top before it exists (checks inside the steps).
+  void atDeclarations();
   std::string newGlobal(mlir::Type memrefType, mlir::Attribute init);
+  std::string newI64Global(int64_t init);
   mlir::Value global(const std::string &name, mlir::Location l);
   mlir::Value loadGlobal(const std::string &name, mlir::Location l);
   void storeGlobal(const std::string &name, mlir::Value v, mlir::Location l);
@@ -308,6 +312,8 @@ private:
   mlir::Value toF64(const HV &v, mlir::Location l);
   mlir::Value i32Flag(mlir::Value i1, mlir::Location l);
   mlir::Value budgetOk(mlir::Location l);
+  static std::string locationString(mlir::Location l); ///< "file:line:col"
+  void setLocation(mlir::Location l);
   void setLocation(SourceRange r);
   mlir::Value tensorOf(mlir::Value memref, mlir::Location l);
   mlir::Value unrankedView(mlir::Value tensorOrMemref, mlir::Location l);
@@ -347,6 +353,7 @@ private:
     std::string broken, continued;
   };
   std::vector<LoopFlags> loops;
+  LoopFlags newLoopFlags(mlir::Location l);
   std::string stepsDone, maxSteps;
   unsigned globalCount = 0;
   mlir::func::FuncOp mainFn, saveModelsFn;

@@ -113,10 +113,17 @@ const char *dtypeSuffix(mlir::Type elem) {
 // Helpers
 //===----------------------------------------------------------------------===//
 
+void Generator::atDeclarations() {
+  if (mainFn)
+    b.setInsertionPoint(mainFn);
+  else
+    b.setInsertionPointToStart(module.getBody());
+}
+
 std::string Generator::newGlobal(mlir::Type type, mlir::Attribute init) {
   std::string name = "nnc.v" + std::to_string(globalCount++);
   mlir::OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(mainFn);
+  atDeclarations();
   auto mt = llvm::cast<mlir::MemRefType>(type);
   b.create<mlir::memref::GlobalOp>(b.getUnknownLoc(), name,
                                    b.getStringAttr("private"), mt,
@@ -124,6 +131,21 @@ std::string Generator::newGlobal(mlir::Type type, mlir::Attribute init) {
                                    /*constant=*/false,
                                    /*alignment=*/b.getI64IntegerAttr(64));
   return name;
+}
+
+std::string Generator::newI64Global(int64_t init) {
+  auto t = mlir::RankedTensorType::get({}, b.getI64Type());
+  return newGlobal(mlir::MemRefType::get({}, b.getI64Type()),
+                   mlir::DenseElementsAttr::get(t, b.getI64IntegerAttr(init)));
+}
+
+Generator::LoopFlags Generator::newLoopFlags(mlir::Location l) {
+  // Uninitialized: `broken` is cleared here, `continued` at the start of
+  // every iteration.
+  auto flagType = mlir::MemRefType::get({}, b.getI1Type());
+  LoopFlags flags{newGlobal(flagType, {}), newGlobal(flagType, {})};
+  storeGlobal(flags.broken, b.create<mlir::arith::ConstantIntOp>(l, 0, 1), l);
+  return flags;
 }
 
 mlir::Value Generator::global(const std::string &name, mlir::Location l) {
@@ -164,7 +186,7 @@ mlir::func::CallOp Generator::rt(const std::string &fn, mlir::TypeRange results,
                                  bool cInterface) {
   if (!module.lookupSymbol(fn)) {
     mlir::OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(mainFn);
+    atDeclarations();
     auto decl = b.create<mlir::func::FuncOp>(
         b.getUnknownLoc(), fn, b.getFunctionType(args.getTypes(), results));
     decl.setPrivate();
@@ -179,10 +201,7 @@ mlir::Value Generator::str(const std::string &s, mlir::Location l) {
   if (it == strings.end()) {
     std::string name = "nnc.str" + std::to_string(strings.size());
     mlir::OpBuilder::InsertionGuard guard(b);
-    if (mainFn)
-      b.setInsertionPoint(mainFn);
-    else
-      b.setInsertionPointToStart(module.getBody());
+    atDeclarations();
     std::string bytes = s + '\0';
     auto type = mlir::LLVM::LLVMArrayType::get(b.getI8Type(), bytes.size());
     b.create<mlir::LLVM::GlobalOp>(b.getUnknownLoc(), type, /*isConstant=*/true,
@@ -235,14 +254,23 @@ mlir::Value Generator::budgetOk(mlir::Location l) {
   return b.create<mlir::arith::OrIOp>(l, unlimited, left);
 }
 
+std::string Generator::locationString(mlir::Location l) {
+  auto fl = llvm::dyn_cast<mlir::FileLineColLoc>(l);
+  if (!fl)
+    return "";
+  return fl.getFilename().str() + ":" + std::to_string(fl.getLine()) + ":" +
+         std::to_string(fl.getColumn());
+}
+
+void Generator::setLocation(mlir::Location l) {
+  std::string where = locationString(l);
+  if (!where.empty())
+    rt("nnc_rt_set_location", {}, {str(where, l)}, l);
+}
+
 void Generator::setLocation(SourceRange r) {
-  if (!r.isValid())
-    return;
-  LineCol lc = sm.getLineCol(r.file, r.begin);
-  std::string s = std::string(sm.getName(r.file)) + ":" +
-                  std::to_string(lc.line) + ":" + std::to_string(lc.col);
-  mlir::Location l = loc(r);
-  rt("nnc_rt_set_location", {}, {str(s, l)}, l);
+  if (r.isValid())
+    setLocation(loc(r));
 }
 
 mlir::Value Generator::tensorOf(mlir::Value memref, mlir::Location l) {
@@ -336,22 +364,8 @@ void Generator::checkSizes(mlir::Value x, mlir::Value like,
     auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
     mlir::OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    std::string where;
-    if (auto fl = llvm::dyn_cast<mlir::FileLineColLoc>(l))
-      where = fl.getFilename().str() + ":" + std::to_string(fl.getLine()) +
-              ":" + std::to_string(fl.getColumn());
-    if (!module.lookupSymbol("nnc_rt_size_mismatch")) {
-      mlir::OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(module.getBody());
-      auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
-      b.create<mlir::func::FuncOp>(
-           b.getUnknownLoc(), "nnc_rt_size_mismatch",
-           b.getFunctionType({b.getI64Type(), b.getI64Type(), ptr}, {}))
-          .setPrivate();
-    }
-    mlir::Value at = str(where, l);
-    b.create<mlir::func::CallOp>(l, "nnc_rt_size_mismatch", mlir::TypeRange{},
-                                 mlir::ValueRange{size, expected, at});
+    rt("nnc_rt_size_mismatch", {}, {size, expected, str(locationString(l), l)},
+       l);
   }
 }
 
@@ -396,12 +410,7 @@ void Generator::checkLabels(const std::string &fn,
     auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
     mlir::OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    if (auto fl = llvm::dyn_cast<mlir::FileLineColLoc>(l))
-      rt("nnc_rt_set_location", {},
-         {str(fl.getFilename().str() + ":" + std::to_string(fl.getLine()) +
-                  ":" + std::to_string(fl.getColumn()),
-              l)},
-         l);
+    setLocation(l);
     mlir::Value label = b.create<mlir::arith::FPToSIOp>(
         l, b.getI64Type(), b.create<mlir::arith::SelectOp>(l, tooHigh, hi, lo));
     rt("nnc_rt_label_out_of_range", {},
@@ -542,14 +551,8 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
       std::filesystem::absolute(std::string(sm.getName(main.file)), ec);
   std::string dir = ec ? "" : scriptPath.parent_path().string();
   rt("nnc_rt_set_script_dir", {}, {str(dir, l)}, l);
-  auto i64Global = [&](int64_t init) {
-    auto t = mlir::RankedTensorType::get({}, b.getI64Type());
-    return newGlobal(
-        mlir::MemRefType::get({}, b.getI64Type()),
-        mlir::DenseElementsAttr::get(t, b.getI64IntegerAttr(init)));
-  };
-  stepsDone = i64Global(0);
-  maxSteps = i64Global(-1);
+  stepsDone = newI64Global(0);
+  maxSteps = newI64Global(-1);
   storeGlobal(maxSteps,
               rt("nnc_rt_max_steps", {b.getI64Type()}, {}, l).getResult(0), l);
 
@@ -723,10 +726,7 @@ bool Generator::hostLet(const LetStmt &s) {
         materialize(call.getResult(i), g, l);
         stateGlobals[opt].push_back(g);
       }
-      auto i64 = mlir::RankedTensorType::get({}, b.getI64Type());
-      stepCounters[opt] =
-          newGlobal(mlir::MemRefType::get({}, b.getI64Type()),
-                    mlir::DenseElementsAttr::get(i64, b.getI64IntegerAttr(0)));
+      stepCounters[opt] = newI64Global(0);
       storeGlobal(stepCounters[opt],
                   b.create<mlir::arith::ConstantIntOp>(l, 0, 64), l);
       break;
@@ -859,14 +859,7 @@ bool Generator::hostIf(const IfStmt &s) {
 
 bool Generator::hostWhile(const WhileStmt &s) {
   mlir::Location l = loc(s.range);
-  auto i1 = mlir::RankedTensorType::get({}, b.getI1Type());
-  auto flagType = mlir::MemRefType::get({}, b.getI1Type());
-  auto falseInit =
-      mlir::DenseElementsAttr::get(i1, llvm::ArrayRef<bool>{false});
-  LoopFlags flags{newGlobal(flagType, falseInit),
-                  newGlobal(flagType, falseInit)};
-  mlir::Value f = b.create<mlir::arith::ConstantIntOp>(l, 0, 1);
-  storeGlobal(flags.broken, f, l);
+  LoopFlags flags = newLoopFlags(l);
   bool steps = hasStep(s.body);
   auto w =
       b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{}, mlir::ValueRange{});
@@ -899,13 +892,7 @@ bool Generator::hostWhile(const WhileStmt &s) {
 
 bool Generator::hostFor(const ForStmt &s) {
   mlir::Location l = loc(s.range);
-  auto i1 = mlir::RankedTensorType::get({}, b.getI1Type());
-  auto flagType = mlir::MemRefType::get({}, b.getI1Type());
-  auto falseInit =
-      mlir::DenseElementsAttr::get(i1, llvm::ArrayRef<bool>{false});
-  LoopFlags flags{newGlobal(flagType, falseInit),
-                  newGlobal(flagType, falseInit)};
-  storeGlobal(flags.broken, b.create<mlir::arith::ConstantIntOp>(l, 0, 1), l);
+  LoopFlags flags = newLoopFlags(l);
   bool steps = hasStep(s.body);
   auto notBroken = [&]() -> mlir::Value {
     mlir::Value go = b.create<mlir::arith::XOrIOp>(
@@ -1209,15 +1196,8 @@ mlir::Value Generator::hostDataset(const Expr &e, int part) {
 mlir::Value Generator::hostLoader(const Expr &data, SourceRange at) {
   mlir::Location l = loc(at);
   auto it = loaderGlobals.find(&data);
-  if (it == loaderGlobals.end()) {
-    auto t = mlir::RankedTensorType::get({}, b.getI64Type());
-    it =
-        loaderGlobals
-            .emplace(&data, newGlobal(mlir::MemRefType::get({}, b.getI64Type()),
-                                      mlir::DenseElementsAttr::get(
-                                          t, b.getI64IntegerAttr(0))))
-            .first;
-  }
+  if (it == loaderGlobals.end())
+    it = loaderGlobals.emplace(&data, newI64Global(0)).first;
   std::string g = it->second;
   // The dataset, batch size and flags: `batches(d, n, ...)` or a dataset
   // (evaluated in batches of 1000, in order).

@@ -50,7 +50,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <pthread.h>
 #include <unistd.h>
@@ -300,12 +299,11 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
   return ExitOK;
 }
 
-/// Compiles the module and runs @nnc_main through MLIR's JIT; returns its
-/// exit status.
-int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
-  auto compileStart = std::chrono::steady_clock::now();
-  if (!lowerModule(module, seed, diags))
-    return ExitInternal;
+/// Compiles the lowered module with MLIR's JIT and runs @nnc_main; returns
+/// its exit status.
+int runModule(mlir::ModuleOp module,
+              std::chrono::steady_clock::time_point compileStart,
+              DiagnosticEngine &diags) {
   mlir::ExecutionEngineOptions engineOptions;
   // No perf/gdb JIT dumps: MLIR writes one per run under ~/.debug by
   // default, which fills the disk and fails the run when it cannot write.
@@ -337,19 +335,10 @@ int runModule(mlir::ModuleOp module, uint64_t seed, DiagnosticEngine &diags) {
     diags.error({}, "internal error: " + llvm::toString(entry.takeError()));
     return ExitInternal;
   }
-  // Paths given on the command line are the user's: relative to the
-  // current directory (paths in the script are relative to the script).
-  auto absolute = [](const std::string &p) -> std::string {
-    if (p.empty())
-      return p;
-    std::error_code ec;
-    std::filesystem::path a = std::filesystem::absolute(p, ec);
-    return ec ? p : a.string();
-  };
   rt::RunOptions run;
   run.maxSteps = maxSteps.getNumOccurrences() ? int64_t(maxSteps) : -1;
-  run.saveInit = absolute(saveInit);
-  run.saveFinal = absolute(saveFinal);
+  run.saveInit = saveInit;
+  run.saveFinal = saveFinal;
   run.timeSteps = timeRun;
   rt::setRunOptions(run);
   if (timeRun)
@@ -434,7 +423,7 @@ int runJob(Verb verb) {
   bool ok = fe.check();
   if (emit == Emit::Typed && ok)
     fe.getSema().dumpTypes(std::cout);
-  if (verb == Verb::Run && ok && emit == Emit::None) {
+  if ((verb == Verb::Run || verb == Verb::Build) && ok && emit == Emit::None) {
     CrashContext::stage = "generating MLIR";
     mlir::DialectRegistry registry;
     mlir::func::registerInlinerExtension(registry);
@@ -444,26 +433,11 @@ int runJob(Verb verb) {
         context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
     if (!module)
       return finish(false);
-    int status = runModule(*module, configSeed(fe.getSema()), diags);
-    if (status == ExitInternal)
-      diags.printSummary();
-    return status;
-  }
-  if (verb == Verb::Build && ok && emit == Emit::None) {
-    CrashContext::stage = "generating MLIR";
-    mlir::DialectRegistry registry;
-    mlir::func::registerInlinerExtension(registry);
-    registerCPUPipelineDialects(registry);
-    mlir::MLIRContext context(registry);
-    mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
-        context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
-    if (!module)
-      return finish(false);
-    if (!lowerModule(*module, configSeed(fe.getSema()), diags)) {
-      diags.printSummary();
-      return ExitInternal;
-    }
-    int status = buildProgram(*module, outputFile, diags);
+    auto compileStart = std::chrono::steady_clock::now();
+    int status = ExitInternal;
+    if (lowerModule(*module, configSeed(fe.getSema()), diags))
+      status = verb == Verb::Run ? runModule(*module, compileStart, diags)
+                                 : buildProgram(*module, outputFile, diags);
     if (status == ExitInternal)
       diags.printSummary();
     return status;

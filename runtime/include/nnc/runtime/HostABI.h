@@ -459,8 +459,16 @@ struct RunOptions {
   bool timeSteps = false; ///< `--time`: report the step rate at the end
 };
 
-/// Sets the options that nnc_rt_max_steps() and friends report.
+/// Sets the options that nnc_rt_max_steps() and friends report. Relative
+/// paths are the command line's: they are made absolute against the
+/// current directory here (paths in the script are relative to the script).
 void setRunOptions(const RunOptions &options);
+
+/// Keeps large freed blocks in the heap instead of returning them to the
+/// system (glibc's mmap and trim thresholds), so that buffers a training
+/// step allocates and frees every step are not page-faulted in again every
+/// step. nnc_rt_init() calls it; so does any host of compiled steps.
+void keepLargeBlocksInHeap();
 
 /// One entry point of the host ABI: its symbol name and address.
 struct HostSymbol {
