@@ -38,8 +38,8 @@ done
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo
-echo "nnc-cpu-pipeline (f32 products -> nnc_sgemm -> OpenBLAS, 1 thread):"
-NNC_BLAS_THREADS=1 "$WORK/matmul-blas" "$SAMPLES"
+echo "nnc-cpu-pipeline (f32 products -> nnc_sgemm -> OpenBLAS):"
+"$WORK/matmul-blas" "$SAMPLES"
 echo
 echo "nnc-cpu-pipeline{blas=false} (linalg -> loops):"
 "$WORK/matmul-loops" 3
