@@ -99,6 +99,12 @@ struct State {
   std::string loadPath;
   SafetensorsFile file;
   std::set<std::string> loaded;
+
+  /// `--state`: whether the run's state was written when the step budget
+  /// ran out (later writes would overwrite it with a later point).
+  bool budgetStateWritten = false;
+  /// `--resume`: the file, read by nnc_rt_resume_point().
+  SafetensorsFile resume;
 };
 
 State &state() {
@@ -763,6 +769,8 @@ template <typename T> const char *dtypeName() {
     return "F32";
   else if constexpr (std::is_same_v<T, double>)
     return "F64";
+  else if constexpr (std::is_same_v<T, uint8_t>)
+    return "BOOL";
   else
     return "I64";
 }
@@ -950,6 +958,8 @@ void nnc::rt::setRunOptions(const RunOptions &options) {
   runOptions() = options;
   runOptions().saveInit = absolute(options.saveInit);
   runOptions().saveFinal = absolute(options.saveFinal);
+  runOptions().statePath = absolute(options.statePath);
+  runOptions().resumePath = absolute(options.resumePath);
 }
 
 void nnc::rt::keepLargeBlocksInHeap() {
@@ -1341,6 +1351,10 @@ void _mlir_ciface_nnc_rt_save_i64(const char *name,
                                   UnrankedMemRefType<int64_t> *tensor) {
   saveTensor("nnc_rt_save_i64", name, tensor);
 }
+void _mlir_ciface_nnc_rt_save_i1(const char *name,
+                                 UnrankedMemRefType<uint8_t> *tensor) {
+  saveTensor("nnc_rt_save_i1", name, tensor);
+}
 
 void nnc_rt_save_end(void) {
   guarded([&] {
@@ -1392,6 +1406,10 @@ void _mlir_ciface_nnc_rt_load_i64(const char *name,
                                   UnrankedMemRefType<int64_t> *tensor) {
   loadTensor("nnc_rt_load_i64", name, tensor);
 }
+void _mlir_ciface_nnc_rt_load_i1(const char *name,
+                                 UnrankedMemRefType<uint8_t> *tensor) {
+  loadTensor("nnc_rt_load_i1", name, tensor);
+}
 
 void nnc_rt_load_end(void) {
   guarded([&] {
@@ -1405,6 +1423,220 @@ void nnc_rt_load_end(void) {
     s.loading = false;
     s.file = SafetensorsFile();
     s.loaded.clear();
+  });
+}
+
+//===--- Training state: --state, --resume --------------------------------===//
+
+namespace {
+
+/// The metadata key that marks a training state, and its format version.
+constexpr const char *kStateKey = "nnc.training_state";
+constexpr const char *kStateVersion = "1";
+
+/// The entries of a layout string ("name:type;name:type;...").
+std::vector<std::string> layoutEntries(const std::string &layout) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  while (from < layout.size()) {
+    size_t end = layout.find(';', from);
+    if (end == std::string::npos)
+      end = layout.size();
+    if (end > from)
+      out.push_back(layout.substr(from, end - from));
+    from = end + 1;
+  }
+  return out;
+}
+
+/// What differs between the layout a state was written with and this
+/// program's, for the error message: the first few variables whose type
+/// differs or that one side lacks.
+std::string layoutDifference(const std::string &file,
+                             const std::string &program) {
+  auto parse = [](const std::string &layout) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const std::string &e : layoutEntries(layout)) {
+      size_t colon = e.rfind(':');
+      out.push_back({e.substr(0, colon),
+                     colon == std::string::npos ? "" : e.substr(colon + 1)});
+    }
+    return out;
+  };
+  std::vector<std::pair<std::string, std::string>> a = parse(file),
+                                                   b = parse(program);
+  std::map<std::string, std::string> am(a.begin(), a.end()),
+      bm(b.begin(), b.end());
+  std::vector<std::string> lines;
+  for (auto &[name, type] : a) {
+    auto it = bm.find(name);
+    if (it == bm.end())
+      lines.push_back("'" + name + "' (" + type +
+                      ") is in the state, not in this program");
+    else if (it->second != type)
+      lines.push_back("'" + name + "' is " + type + " in the state, " +
+                      it->second + " in this program");
+  }
+  for (auto &[name, type] : b)
+    if (!am.count(name))
+      lines.push_back("'" + name + "' (" + type +
+                      ") is in this program, not in the state");
+  std::string out;
+  for (size_t i = 0; i < lines.size() && i < 5; ++i)
+    out += "\n  " + lines[i];
+  if (lines.size() > 5)
+    out += "\n  and " + std::to_string(lines.size() - 5) + " more";
+  if (out.empty())
+    out = "\n  the same variables, in another order";
+  return out;
+}
+
+} // namespace
+
+const char *nnc_rt_state_path(void) {
+  return runOptions().statePath.empty() ? nullptr
+                                        : runOptions().statePath.c_str();
+}
+
+int32_t nnc_rt_state_wanted(int32_t budgetStop) {
+  return guarded([&]() -> int32_t {
+    State &s = state();
+    if (runOptions().statePath.empty() || s.budgetStateWritten)
+      return 0;
+    if (budgetStop)
+      s.budgetStateWritten = true;
+    return 1;
+  });
+}
+
+void nnc_rt_state_save_begin(void) {
+  guarded([&] {
+    State &s = state();
+    if (s.saving || s.loading)
+      internal("nnc_rt_state_save_begin", "a save or load is already open");
+    s.saving = true;
+    s.savePath = runOptions().statePath;
+    s.pending.clear();
+  });
+}
+
+void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
+  guarded([&] {
+    State &s = state();
+    if (!s.saving)
+      internal("nnc_rt_state_save_end", "no save is open");
+    // The best/since_best trackers: {has a best, the best, evaluations
+    // since}.
+    for (const auto &[site, t] : s.trackers) {
+      PendingTensor p;
+      p.name = "nnc.tracker." + std::to_string(site);
+      p.dtype = "F64";
+      p.shape = {3};
+      double v[3] = {t.hasBest ? 1.0 : 0.0, t.best, double(t.since)};
+      p.bytes.resize(sizeof v);
+      std::memcpy(p.bytes.data(), v, sizeof v);
+      s.pending.push_back(std::move(p));
+    }
+    std::vector<TensorRecord> records;
+    for (const PendingTensor &p : s.pending) {
+      TensorRecord r;
+      r.name = p.name;
+      r.dtype = p.dtype;
+      r.shape = p.shape;
+      r.data = p.bytes.data();
+      r.bytes = p.bytes.size();
+      records.push_back(std::move(r));
+    }
+    std::string where = s.location;
+    s.location = "--state";
+    makeParents(s.savePath);
+    std::string error;
+    std::map<std::string, std::string> metadata = {
+        {"format", "pt"},
+        {kStateKey, kStateVersion},
+        {"nnc.point", std::to_string(point)},
+        {"nnc.steps", std::to_string(steps)},
+        {"nnc.layout", str(layout)}};
+    if (!writeSafetensors(s.savePath, records, metadata, error))
+      fail(error);
+    s.location = where;
+    s.saving = false;
+    s.pending.clear();
+  });
+}
+
+int64_t nnc_rt_resume_point(const char *layout) {
+  return guarded([&]() -> int64_t {
+    const std::string &path = runOptions().resumePath;
+    if (path.empty())
+      return 0;
+    State &s = state();
+    std::string where = s.location;
+    s.location = "--resume";
+    std::string error;
+    if (!readSafetensors(path, s.resume, error))
+      fail(error);
+    const std::string q = "'" + path + "'";
+    auto meta = [&](const char *key) -> const std::string * {
+      auto it = s.resume.metadata.find(key);
+      return it == s.resume.metadata.end() ? nullptr : &it->second;
+    };
+    const std::string *version = meta(kStateKey);
+    if (!version)
+      fail(q +
+           " holds no training state: --resume takes a file written by "
+           "--state (to start from saved weights, `load` them in the script)");
+    if (*version != kStateVersion)
+      fail(q + " is a training state of format " + *version +
+           ", but this program reads format " + kStateVersion);
+    const std::string *file = meta("nnc.layout");
+    const std::string *point = meta("nnc.point");
+    const std::string *steps = meta("nnc.steps");
+    char *end = nullptr;
+    long long p = point ? std::strtoll(point->c_str(), &end, 10) : 0;
+    if (!file || !point || !steps || point->empty() || *end || p < 1)
+      fail(q + ": the training state's metadata is incomplete or corrupt");
+    if (*file != str(layout))
+      fail(q +
+           " is the training state of a different program: its models, "
+           "optimizers, variables or loops differ from this script's:" +
+           layoutDifference(*file, str(layout)));
+    std::fprintf(stderr, "nnc: resuming from %s after step %s\n", q.c_str(),
+                 steps->c_str());
+    std::fflush(stderr);
+    s.location = where;
+    return p;
+  });
+}
+
+void nnc_rt_state_load_begin(void) {
+  guarded([&] {
+    State &s = state();
+    if (s.saving || s.loading)
+      internal("nnc_rt_state_load_begin", "a save or load is already open");
+    s.loadPath = runOptions().resumePath;
+    s.file = std::move(s.resume);
+    s.resume = SafetensorsFile();
+    s.loading = true;
+    s.loaded.clear();
+    // The trackers (see nnc_rt_state_save_end).
+    for (const SafetensorsTensor &t : s.file.tensors) {
+      const std::string prefix = "nnc.tracker.";
+      if (t.name.compare(0, prefix.size(), prefix) != 0)
+        continue;
+      char *end = nullptr;
+      long long site = std::strtoll(t.name.c_str() + prefix.size(), &end, 10);
+      if (*end || t.dtype != "F64" || t.shape != std::vector<int64_t>{3})
+        fail("'" + s.loadPath + "': tensor '" + t.name +
+             "' is not a tracker of best() and since_best()");
+      double v[3];
+      std::memcpy(v, s.file.bytes(t), sizeof v);
+      Tracker &k = s.trackers[site];
+      k.hasBest = v[0] != 0;
+      k.best = v[1];
+      k.since = int64_t(v[2]);
+      s.loaded.insert(t.name);
+    }
   });
 }
 
@@ -1480,12 +1712,20 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(_mlir_ciface_nnc_rt_save_f32),
       NNC_SYM(_mlir_ciface_nnc_rt_save_f64),
       NNC_SYM(_mlir_ciface_nnc_rt_save_i64),
+      NNC_SYM(_mlir_ciface_nnc_rt_save_i1),
       NNC_SYM(nnc_rt_save_end),
       NNC_SYM(nnc_rt_load_begin),
       NNC_SYM(_mlir_ciface_nnc_rt_load_f32),
       NNC_SYM(_mlir_ciface_nnc_rt_load_f64),
       NNC_SYM(_mlir_ciface_nnc_rt_load_i64),
+      NNC_SYM(_mlir_ciface_nnc_rt_load_i1),
       NNC_SYM(nnc_rt_load_end),
+      NNC_SYM(nnc_rt_state_path),
+      NNC_SYM(nnc_rt_state_wanted),
+      NNC_SYM(nnc_rt_state_save_begin),
+      NNC_SYM(nnc_rt_state_save_end),
+      NNC_SYM(nnc_rt_resume_point),
+      NNC_SYM(nnc_rt_state_load_begin),
       NNC_SYM(_mlir_ciface_nnc_rt_write_csv_i64),
       NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f32),
       NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f64),

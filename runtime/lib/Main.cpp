@@ -5,7 +5,8 @@
 // file and the runtime. The options are those of `nnc run` that make sense
 // once the script is compiled (its config is fixed at build time):
 //
-//   prog [--max-steps N] [--save-init PATH] [--save-final PATH] [--time]
+//   prog [--max-steps N] [--save-init PATH] [--save-final PATH]
+//        [--state PATH] [--resume PATH] [--time]
 //
 // Exit codes as for `nnc run`: 0, 1 (an error while running), 2 (a bad
 // command line).
@@ -29,7 +30,7 @@ int usage(const char *prog, const std::string &problem) {
     std::fprintf(stderr, "%s: error: %s\n", prog, problem.c_str());
   std::fprintf(stderr,
                "usage: %s [--max-steps N] [--save-init PATH] "
-               "[--save-final PATH] [--time]\n",
+               "[--save-final PATH] [--state PATH] [--resume PATH] [--time]\n",
                prog);
   return problem.empty() ? 0 : 2;
 }
@@ -67,10 +68,14 @@ int main(int argc, char **argv) {
         return usage(argv[0], "--max-steps must be 0 or more, but it is '" +
                                   value + "'");
       options.maxSteps = n;
-    } else if (name == "--save-init" || name == "--save-final") {
+    } else if (name == "--save-init" || name == "--save-final" ||
+               name == "--state" || name == "--resume") {
       if (!next(value) || value.empty())
         return usage(argv[0], name + " needs a path");
-      (name == "--save-init" ? options.saveInit : options.saveFinal) = value;
+      (name == "--save-init"    ? options.saveInit
+       : name == "--save-final" ? options.saveFinal
+       : name == "--state"      ? options.statePath
+                                : options.resumePath) = value;
     } else {
       return usage(argv[0], "unknown option '" + a + "'");
     }

@@ -20,6 +20,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -355,6 +356,61 @@ private:
   std::vector<LoopFlags> loops;
   LoopFlags newLoopFlags(mlir::Location l);
   std::string stepsDone, maxSteps;
+
+  //===--- resuming: --state and --resume (HostGen.cpp, "Resuming") ---===//
+  /// Resume points, numbered from 1 in source order: the condition of each
+  /// loop that runs steps (its `top`) and the place right after each
+  /// batches loop that runs steps (its `end`, an epoch's end).
+  std::map<const Stmt *, int64_t> topPoint, endPoint;
+  /// The points inside each statement: its own top point and those of
+  /// nested statements (not its end point, which follows it).
+  std::map<const Stmt *, std::vector<int64_t>> pointsIn;
+  /// The points inside the `then` block of each `if` that has some.
+  std::map<const Stmt *, std::vector<int64_t>> thenPoints;
+  /// Statements that a point follows in their block: a resumed run skips
+  /// them on its way to the point.
+  std::set<const Stmt *> beforePoint;
+  int64_t pointCount = 0;
+  /// Numbers the points of \p stmts and returns them.
+  std::vector<int64_t> collectPoints(const Block &stmts);
+  /// The i64 global holding the point a resumed run is going to (0: none).
+  std::string resumeTo;
+  /// Globals that are not part of the training state (handles, options).
+  std::set<std::string> transientGlobals;
+  /// Per batches loop: i64 globals with the loader's epoch and the number
+  /// of batches taken in it, so that a resumed run positions it.
+  std::map<const Stmt *, std::pair<std::string, std::string>> loaderPos;
+  mlir::func::FuncOp stateSaveFn, stateResumeFn;
+  /// Names of globals in a training state (`opt.step`, `loop2.epoch`);
+  /// parameters keep their symbol names (`net.fc1.weight`).
+  std::map<std::string, std::string> stateNames;
+  std::set<std::string> usedStateNames;
+  void nameGlobal(const std::string &global, std::string name);
+  /// Loops so far, numbering their globals' names.
+  unsigned loopCount = 0;
+  /// i1: whether the run is resuming to one of \p points.
+  mlir::Value resumingTo(llvm::ArrayRef<int64_t> points, mlir::Location l);
+  /// i1: whether the run is not resuming (steps run only then).
+  mlir::Value notResuming(mlir::Location l);
+  /// Arriving at \p point ends a resume that was going there.
+  void arriveAt(int64_t point, mlir::Location l);
+  /// Writes the training state (--state) as at \p point.
+  void saveStateAt(int64_t point, bool budgetStop, mlir::Location l);
+  /// At a loop's condition: when the step budget is spent, the state is
+  /// written as at the loop's top point (once per run, by the innermost
+  /// loop).
+  void saveStateIfBudgetSpent(int64_t point, mlir::Location l);
+  /// A loop's condition: true while a resumed run goes to a point inside
+  /// the loop's body (without evaluating \p normal, which may have
+  /// effects), else \p normal's value. Null when \p normal fails.
+  mlir::Value deeperOrNormal(const Stmt &loop,
+                             const std::function<mlir::Value()> &normal,
+                             mlir::Location l);
+  /// Fills @nnc_state_save and @nnc_state_resume once all globals exist.
+  bool finishStateFunctions(mlir::Location l);
+  /// Whether \p s defines an SSA value (a tensor, string or dataset), so
+  /// that it runs even on a resumed run's way to its point.
+  bool definesValue(const Stmt &s);
   unsigned globalCount = 0;
   mlir::func::FuncOp mainFn, saveModelsFn;
 

@@ -113,6 +113,14 @@ const char *dtypeSuffix(mlir::Type elem) {
 // Helpers
 //===----------------------------------------------------------------------===//
 
+void Generator::nameGlobal(const std::string &global, std::string name) {
+  std::string unique = name;
+  for (int k = 2; usedStateNames.count(unique); ++k)
+    unique = name + "#" + std::to_string(k);
+  usedStateNames.insert(unique);
+  stateNames[global] = unique;
+}
+
 void Generator::atDeclarations() {
   if (mainFn)
     b.setInsertionPoint(mainFn);
@@ -144,6 +152,10 @@ Generator::LoopFlags Generator::newLoopFlags(mlir::Location l) {
   // every iteration.
   auto flagType = mlir::MemRefType::get({}, b.getI1Type());
   LoopFlags flags{newGlobal(flagType, {}), newGlobal(flagType, {})};
+  ++loopCount;
+  nameGlobal(flags.broken, "loop" + std::to_string(loopCount) + ".broken");
+  nameGlobal(flags.continued,
+             "loop" + std::to_string(loopCount) + ".continued");
   storeGlobal(flags.broken, b.create<mlir::arith::ConstantIntOp>(l, 0, 1), l);
   return flags;
 }
@@ -477,6 +489,247 @@ void Generator::emitSave(
 }
 
 //===----------------------------------------------------------------------===//
+// Resuming: --state and --resume
+//
+// A training state can be written at two kinds of places, its points: the
+// condition of a loop that runs steps (when the step budget is spent there:
+// a stop by --max-steps) and right after a batches loop that runs steps (an
+// epoch's end). It holds every global: parameters, optimizer state and step
+// counters, the script's numbers and records, loop counters and loader
+// positions (see `@nnc_state_save`). A resumed run restores them all at the
+// start (`@nnc_state_resume`) and then goes to the point through the same
+// code, with the global `resumeTo` naming the point:
+//   - a statement that a point follows in its block is skipped, unless the
+//     point is inside it; statements that define SSA values (tensors,
+//     datasets) run anyway, as they are pure, and steps do nothing;
+//   - a loop with the point inside starts from its saved counter or loader
+//     position and enters its body without testing its condition; an `if`
+//     takes the branch that holds the point;
+//   - arriving at the point sets `resumeTo` to 0, and the run goes on as the
+//     uninterrupted run did.
+//===----------------------------------------------------------------------===//
+
+std::vector<int64_t> Generator::collectPoints(const Block &stmts) {
+  std::vector<int64_t> all;
+  std::vector<std::vector<int64_t>> here(stmts.size());
+  for (size_t i = 0; i < stmts.size(); ++i) {
+    const Stmt *s = stmts[i].get();
+    std::vector<int64_t> &in = here[i];
+    const Block *loopBody = nullptr;
+    if (const auto *f = dyn_cast<ForStmt>(s))
+      loopBody = &f->body;
+    else if (const auto *w = dyn_cast<WhileStmt>(s))
+      loopBody = &w->body;
+    if (loopBody && hasStep(*loopBody)) {
+      topPoint[s] = ++pointCount;
+      in.push_back(pointCount);
+      std::vector<int64_t> inner = collectPoints(*loopBody);
+      in.insert(in.end(), inner.begin(), inner.end());
+      const auto *f = dyn_cast<ForStmt>(s);
+      const auto *call = f ? dyn_cast<CallExpr>(f->iterable.get()) : nullptr;
+      const auto *callee =
+          call ? dyn_cast<NameExpr>(call->callee.get()) : nullptr;
+      if (callee && callee->name == "batches")
+        endPoint[s] = ++pointCount;
+    } else if (const auto *ifs = dyn_cast<IfStmt>(s)) {
+      std::vector<int64_t> t = collectPoints(ifs->thenBody);
+      std::vector<int64_t> e = collectPoints(ifs->elseBody);
+      if (!t.empty())
+        thenPoints[s] = t;
+      in = t;
+      in.insert(in.end(), e.begin(), e.end());
+    }
+    if (!in.empty())
+      pointsIn[s] = in;
+    all.insert(all.end(), in.begin(), in.end());
+    if (auto e = endPoint.find(s); e != endPoint.end())
+      all.push_back(e->second);
+  }
+  // Statements with a point after them in this block.
+  bool later = false;
+  for (size_t i = stmts.size(); i-- > 0;) {
+    const Stmt *s = stmts[i].get();
+    if (later || endPoint.count(s))
+      beforePoint.insert(s);
+    later = later || endPoint.count(s) || !here[i].empty();
+  }
+  return all;
+}
+
+bool Generator::definesValue(const Stmt &s) {
+  if (isa<DataDecl>(s))
+    return true;
+  const auto *let = dyn_cast<LetStmt>(&s);
+  if (!let || !let->init)
+    return false;
+  if (let->target.isTuple)
+    return true;
+  auto t = body->types.find(let->init.get());
+  if (t == body->types.end())
+    return false;
+  return t->second.kind == Type::Kind::Tensor ||
+         t->second.kind == Type::Kind::Str ||
+         t->second.kind == Type::Kind::Dataset;
+}
+
+mlir::Value Generator::resumingTo(llvm::ArrayRef<int64_t> points,
+                                  mlir::Location l) {
+  mlir::Value any = b.create<mlir::arith::ConstantIntOp>(l, 0, 1);
+  if (points.empty())
+    return any;
+  mlir::Value to = loadGlobal(resumeTo, l);
+  // Points inside a statement are numbered consecutively.
+  auto [lo, hi] = std::minmax_element(points.begin(), points.end());
+  if (int64_t(points.size()) == *hi - *lo + 1)
+    return b.create<mlir::arith::AndIOp>(
+        l,
+        b.create<mlir::arith::CmpIOp>(
+            l, mlir::arith::CmpIPredicate::sge, to,
+            b.create<mlir::arith::ConstantIntOp>(l, *lo, 64)),
+        b.create<mlir::arith::CmpIOp>(
+            l, mlir::arith::CmpIPredicate::sle, to,
+            b.create<mlir::arith::ConstantIntOp>(l, *hi, 64)));
+  for (int64_t p : points)
+    any = b.create<mlir::arith::OrIOp>(
+        l, any,
+        b.create<mlir::arith::CmpIOp>(
+            l, mlir::arith::CmpIPredicate::eq, to,
+            b.create<mlir::arith::ConstantIntOp>(l, p, 64)));
+  return any;
+}
+
+mlir::Value Generator::notResuming(mlir::Location l) {
+  return b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::eq, loadGlobal(resumeTo, l),
+      b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+}
+
+void Generator::arriveAt(int64_t point, mlir::Location l) {
+  auto ifOp = b.create<mlir::scf::IfOp>(l, resumingTo({point}, l), false);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  storeGlobal(resumeTo, b.create<mlir::arith::ConstantIntOp>(l, 0, 64), l);
+}
+
+void Generator::saveStateAt(int64_t point, bool budgetStop, mlir::Location l) {
+  mlir::Value wanted =
+      rt("nnc_rt_state_wanted", {b.getI32Type()},
+         {b.create<mlir::arith::ConstantIntOp>(l, budgetStop, 32)}, l)
+          .getResult(0);
+  auto ifOp = b.create<mlir::scf::IfOp>(
+      l,
+      b.create<mlir::arith::CmpIOp>(
+          l, mlir::arith::CmpIPredicate::ne, wanted,
+          b.create<mlir::arith::ConstantIntOp>(l, 0, 32)),
+      false);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  b.create<mlir::func::CallOp>(
+      l, stateSaveFn,
+      mlir::ValueRange{b.create<mlir::arith::ConstantIntOp>(l, point, 64)});
+}
+
+void Generator::saveStateIfBudgetSpent(int64_t point, mlir::Location l) {
+  mlir::Value spent = b.create<mlir::arith::XOrIOp>(
+      l, budgetOk(l), b.create<mlir::arith::ConstantIntOp>(l, 1, 1));
+  auto ifOp = b.create<mlir::scf::IfOp>(l, spent, false);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  saveStateAt(point, true, l);
+}
+
+mlir::Value
+Generator::deeperOrNormal(const Stmt &loop,
+                          const std::function<mlir::Value()> &normal,
+                          mlir::Location l) {
+  std::vector<int64_t> deeper;
+  if (auto pts = pointsIn.find(&loop); pts != pointsIn.end())
+    for (int64_t p : pts->second)
+      if (!topPoint.count(&loop) || p != topPoint.at(&loop))
+        deeper.push_back(p);
+  if (deeper.empty())
+    return normal();
+  auto ifOp = b.create<mlir::scf::IfOp>(l, mlir::TypeRange{b.getI1Type()},
+                                        resumingTo(deeper, l), true);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  b.create<mlir::scf::YieldOp>(
+      l, mlir::ValueRange{b.create<mlir::arith::ConstantIntOp>(l, 1, 1)});
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  mlir::Value v = normal();
+  if (!v)
+    return nullptr;
+  b.create<mlir::scf::YieldOp>(l, v);
+  return ifOp.getResult(0);
+}
+
+bool Generator::finishStateFunctions(mlir::Location l) {
+  // Every global that is state, in a fixed order, and the layout that a
+  // resumed run checks: "name:type;...;points:N".
+  std::vector<mlir::memref::GlobalOp> globals;
+  for (auto g : module.getOps<mlir::memref::GlobalOp>())
+    if (!g.getConstant() && !transientGlobals.count(g.getSymName().str()))
+      globals.push_back(g);
+  auto nameOf = [&](mlir::memref::GlobalOp g) {
+    auto n = stateNames.find(g.getSymName().str());
+    return n == stateNames.end() ? g.getSymName().str() : n->second;
+  };
+  std::string layout;
+  for (mlir::memref::GlobalOp g : globals) {
+    mlir::MemRefType t = g.getType();
+    const char *dtype = dtypeSuffix(t.getElementType());
+    if (!dtype)
+      return fail({}, "a training state with a variable of this type");
+    layout += nameOf(g) + ":" + dtype;
+    if (t.getRank()) {
+      layout += "[";
+      for (int64_t i = 0; i < t.getRank(); ++i)
+        layout += (i ? "," : "") + std::to_string(t.getDimSize(i));
+      layout += "]";
+    }
+    layout += ";";
+  }
+  layout += "points:" + std::to_string(pointCount);
+
+  mlir::OpBuilder::InsertionGuard guard(b);
+  // @nnc_state_save(point)
+  b.setInsertionPointToEnd(&stateSaveFn.getBody().front());
+  rt("nnc_rt_state_save_begin", {}, {}, l);
+  for (mlir::memref::GlobalOp g : globals) {
+    mlir::Value m = global(g.getSymName().str(), l);
+    rt(std::string("nnc_rt_save_") + dtypeSuffix(g.getType().getElementType()),
+       {}, {str(nameOf(g), l), unrankedView(m, l)}, l, true);
+  }
+  rt("nnc_rt_state_save_end", {},
+     {stateSaveFn.getArgument(0), loadGlobal(stepsDone, l), str(layout, l)}, l);
+  b.create<mlir::func::ReturnOp>(l);
+
+  // @nnc_state_resume() -> point: restores everything when --resume names
+  // a state of this program.
+  b.setInsertionPointToEnd(&stateResumeFn.getBody().front());
+  mlir::Value point =
+      rt("nnc_rt_resume_point", {b.getI64Type()}, {str(layout, l)}, l)
+          .getResult(0);
+  auto ifOp = b.create<mlir::scf::IfOp>(
+      l,
+      b.create<mlir::arith::CmpIOp>(
+          l, mlir::arith::CmpIPredicate::ne, point,
+          b.create<mlir::arith::ConstantIntOp>(l, 0, 64)),
+      false);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  rt("nnc_rt_state_load_begin", {}, {}, l);
+  for (mlir::memref::GlobalOp g : globals) {
+    mlir::Value m = global(g.getSymName().str(), l);
+    rt(std::string("nnc_rt_load_") + dtypeSuffix(g.getType().getElementType()),
+       {}, {str(nameOf(g), l), unrankedView(m, l)}, l, true);
+  }
+  rt("nnc_rt_load_end", {}, {}, l);
+  b.setInsertionPointAfter(ifOp);
+  b.create<mlir::func::ReturnOp>(l, point);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
 // @nnc_main
 //===----------------------------------------------------------------------===//
 
@@ -534,6 +787,21 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
     b.create<mlir::func::ReturnOp>(l);
   }
 
+  // @nnc_state_save(point) and @nnc_state_resume() -> point, filled in at
+  // the end, when every global exists.
+  {
+    b.setInsertionPoint(mainFn);
+    stateSaveFn = b.create<mlir::func::FuncOp>(
+        l, "nnc_state_save", b.getFunctionType({b.getI64Type()}, {}));
+    stateSaveFn.setPrivate();
+    stateSaveFn.addEntryBlock();
+    stateResumeFn = b.create<mlir::func::FuncOp>(
+        l, "nnc_state_resume", b.getFunctionType({}, {b.getI64Type()}));
+    stateResumeFn.setPrivate();
+    stateResumeFn.addEntryBlock();
+  }
+  collectPoints(main.items);
+
   b.setInsertionPointToEnd(entry);
   host = true;
   body = &script;
@@ -552,9 +820,18 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
   std::string dir = ec ? "" : scriptPath.parent_path().string();
   rt("nnc_rt_set_script_dir", {}, {str(dir, l)}, l);
   stepsDone = newI64Global(0);
+  nameGlobal(stepsDone, "steps");
   maxSteps = newI64Global(-1);
   storeGlobal(maxSteps,
               rt("nnc_rt_max_steps", {b.getI64Type()}, {}, l).getResult(0), l);
+  transientGlobals.insert(maxSteps);
+  // --resume: restore the state, then skip ahead to its point.
+  resumeTo = newI64Global(0);
+  transientGlobals.insert(resumeTo);
+  storeGlobal(resumeTo,
+              b.create<mlir::func::CallOp>(l, stateResumeFn, mlir::ValueRange{})
+                  .getResult(0),
+              l);
 
   if (!hostBlock(main.items))
     return false;
@@ -587,14 +864,46 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
       rt("nnc_rt_finish", {b.getI32Type()}, {}, l).getResult(0);
   b.create<mlir::func::ReturnOp>(l, status);
   host = false;
+  if (!failed)
+    finishStateFunctions(l);
   return !failed;
 }
 
 bool Generator::hostBlock(const Block &stmts, size_t from) {
   for (size_t i = from; i < stmts.size(); ++i) {
     params.clear();
-    if (!hostStmt(*stmts[i]))
+    const Stmt &s = *stmts[i];
+    mlir::Location sl = loc(s.range);
+    if (beforePoint.count(&s) && !definesValue(s)) {
+      // A resumed run going to a point after this statement skips it.
+      auto pts = pointsIn.find(&s);
+      mlir::Value run = notResuming(sl);
+      if (pts != pointsIn.end())
+        run =
+            b.create<mlir::arith::OrIOp>(sl, run, resumingTo(pts->second, sl));
+      auto ifOp = b.create<mlir::scf::IfOp>(sl, run, false);
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      if (!hostStmt(s))
+        return false;
+    } else if (!hostStmt(s)) {
       return false;
+    }
+    if (auto e = endPoint.find(&s); e != endPoint.end()) {
+      // The end of an epoch: a resumed run going here goes on from here;
+      // otherwise, with the step budget not spent, the state is written.
+      mlir::Value here = resumingTo({e->second}, sl);
+      auto ifOp = b.create<mlir::scf::IfOp>(sl, here, true);
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      arriveAt(e->second, sl);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      auto budgetIf = b.create<mlir::scf::IfOp>(
+          sl, b.create<mlir::arith::AndIOp>(sl, notResuming(sl), budgetOk(sl)),
+          false);
+      b.setInsertionPointToStart(budgetIf.thenBlock());
+      saveStateAt(e->second, false, sl);
+    }
     if (i + 1 < stmts.size() && !loops.empty() && mayJump(*stmts[i])) {
       // The rest of the block runs only if neither flag was set.
       mlir::Location l = loc(stmts[i + 1]->range);
@@ -725,8 +1034,10 @@ bool Generator::hostLet(const LetStmt &s) {
         std::string g = newGlobal(memrefOf(call.getResult(i).getType()), {});
         materialize(call.getResult(i), g, l);
         stateGlobals[opt].push_back(g);
+        nameGlobal(g, s.target.names[0].name + ".state." + std::to_string(i));
       }
       stepCounters[opt] = newI64Global(0);
+      nameGlobal(stepCounters[opt], s.target.names[0].name + ".step");
       storeGlobal(stepCounters[opt],
                   b.create<mlir::arith::ConstantIntOp>(l, 0, 64), l);
       break;
@@ -743,11 +1054,13 @@ bool Generator::hostLet(const LetStmt &s) {
   case HV::K::Float:
   case HV::K::Bool:
     var.global = newGlobal(mlir::MemRefType::get({}, v.v.getType()), {});
+    nameGlobal(var.global, name);
     storeGlobal(var.global, v.v, l);
     break;
   case HV::K::Record:
     for (auto &[field, value] : v.fields) {
       std::string g = newGlobal(mlir::MemRefType::get({}, b.getF64Type()), {});
+      nameGlobal(g, name + "." + field);
       storeGlobal(g, value, l);
       var.fields.push_back({field, g});
     }
@@ -835,12 +1148,33 @@ bool Generator::hostAssign(const AssignStmt &s) {
 
 bool Generator::hostIf(const IfStmt &s) {
   mlir::Location l = loc(s.range);
-  HV c = hostExpr(*s.cond);
-  if (failed)
+  mlir::Value cond;
+  auto normal = [&]() -> bool {
+    HV c = hostExpr(*s.cond);
+    if (failed)
+      return false;
+    if (c.k != HV::K::Bool)
+      return fail(s.cond->range, "this condition");
+    cond = c.v;
+    return true;
+  };
+  if (pointsIn.count(&s)) {
+    // A resumed run going to a point inside takes the branch that holds it
+    // (without evaluating the condition, which may have effects).
+    auto nav = b.create<mlir::scf::IfOp>(l, mlir::TypeRange{b.getI1Type()},
+                                         notResuming(l), true);
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(nav.thenBlock());
+    if (!normal())
+      return false;
+    b.create<mlir::scf::YieldOp>(l, cond);
+    b.setInsertionPointToStart(nav.elseBlock());
+    b.create<mlir::scf::YieldOp>(l, resumingTo(thenPoints[&s], l));
+    cond = nav.getResult(0);
+  } else if (!normal()) {
     return false;
-  if (c.k != HV::K::Bool)
-    return fail(s.cond->range, "this condition");
-  auto ifOp = b.create<mlir::scf::IfOp>(l, c.v, !s.elseBody.empty());
+  }
+  auto ifOp = b.create<mlir::scf::IfOp>(l, cond, !s.elseBody.empty());
   mlir::OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
   hostScopes.emplace_back();
@@ -865,18 +1199,30 @@ bool Generator::hostWhile(const WhileStmt &s) {
       b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{}, mlir::ValueRange{});
   mlir::OpBuilder::InsertionGuard guard(b);
   b.createBlock(&w.getBefore());
-  HV c = hostExpr(*s.cond);
-  if (failed)
+  auto top = topPoint.find(&s);
+  if (top != topPoint.end())
+    arriveAt(top->second, l);
+  auto normal = [&]() -> mlir::Value {
+    HV c = hostExpr(*s.cond);
+    if (failed)
+      return nullptr;
+    if (c.k != HV::K::Bool)
+      return fail(s.cond->range, "this condition"), nullptr;
+    mlir::Value go = b.create<mlir::arith::AndIOp>(
+        l, c.v,
+        b.create<mlir::arith::XOrIOp>(
+            l, loadGlobal(flags.broken, l),
+            b.create<mlir::arith::ConstantIntOp>(l, 1, 1)));
+    if (steps) {
+      if (top != topPoint.end())
+        saveStateIfBudgetSpent(top->second, l);
+      go = b.create<mlir::arith::AndIOp>(l, go, budgetOk(l));
+    }
+    return go;
+  };
+  mlir::Value go = deeperOrNormal(s, normal, l);
+  if (!go)
     return false;
-  if (c.k != HV::K::Bool)
-    return fail(s.cond->range, "this condition");
-  mlir::Value go = b.create<mlir::arith::AndIOp>(
-      l, c.v,
-      b.create<mlir::arith::XOrIOp>(
-          l, loadGlobal(flags.broken, l),
-          b.create<mlir::arith::ConstantIntOp>(l, 1, 1)));
-  if (steps)
-    go = b.create<mlir::arith::AndIOp>(l, go, budgetOk(l));
   b.create<mlir::scf::ConditionOp>(l, go, mlir::ValueRange{});
   b.createBlock(&w.getAfter());
   storeGlobal(flags.continued, b.create<mlir::arith::ConstantIntOp>(l, 0, 1),
@@ -923,17 +1269,41 @@ bool Generator::hostFor(const ForStmt &s) {
     if (lo.k != HV::K::Int || hi.k != HV::K::Int)
       return fail(r->range, "this range");
     auto i64 = b.getI64Type();
+    // With resume points inside, the counter is kept in a global (part of
+    // the training state), and a resumed run starts from its value.
+    std::string counter;
+    mlir::Value start = lo.v;
+    auto pts = pointsIn.find(&s);
+    if (pts != pointsIn.end()) {
+      counter = newI64Global(0);
+      nameGlobal(counter, "loop" + std::to_string(loopCount) + "." +
+                              s.target.names[0].name);
+      start = b.create<mlir::arith::SelectOp>(l, resumingTo(pts->second, l),
+                                              loadGlobal(counter, l), lo.v);
+    }
     auto w = b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{i64},
-                                          mlir::ValueRange{lo.v});
+                                          mlir::ValueRange{start});
     mlir::OpBuilder::InsertionGuard guard(b);
     mlir::Block *before = b.createBlock(&w.getBefore(), {}, {i64}, {l});
     mlir::Value i = before->getArgument(0);
-    mlir::Value in = b.create<mlir::arith::CmpIOp>(
-        l,
-        r->inclusive ? mlir::arith::CmpIPredicate::sle
-                     : mlir::arith::CmpIPredicate::slt,
-        i, hi.v);
-    in = b.create<mlir::arith::AndIOp>(l, in, notBroken());
+    if (!counter.empty())
+      storeGlobal(counter, i, l);
+    auto top = topPoint.find(&s);
+    if (top != topPoint.end())
+      arriveAt(top->second, l);
+    mlir::Value in = deeperOrNormal(
+        s,
+        [&]() -> mlir::Value {
+          mlir::Value in = b.create<mlir::arith::CmpIOp>(
+              l,
+              r->inclusive ? mlir::arith::CmpIPredicate::sle
+                           : mlir::arith::CmpIPredicate::slt,
+              i, hi.v);
+          if (top != topPoint.end())
+            saveStateIfBudgetSpent(top->second, l);
+          return b.create<mlir::arith::AndIOp>(l, in, notBroken());
+        },
+        l);
     b.create<mlir::scf::ConditionOp>(l, in, mlir::ValueRange{i});
     mlir::Block *after = b.createBlock(&w.getAfter(), {}, {i64}, {l});
     mlir::Value iv = after->getArgument(0);
@@ -965,18 +1335,85 @@ bool Generator::hostFor(const ForStmt &s) {
   mlir::Value loader = hostLoader(*call, s.iterable->range);
   if (failed)
     return false;
-  rt("nnc_rt_loader_start", {},
-     {loader, b.create<mlir::arith::ConstantIntOp>(l, -1, 64)}, l);
+  // The loader's epoch and the batches taken in it live in globals (part of
+  // the training state): each run of the loop starts the next epoch, and a
+  // resumed run puts the loader back where the state was written.
+  auto pos = loaderPos.find(&s);
+  if (pos == loaderPos.end()) {
+    pos =
+        loaderPos.emplace(&s, std::make_pair(newI64Global(-1), newI64Global(0)))
+            .first;
+    std::string loop = "loop" + std::to_string(loopCount);
+    nameGlobal(pos->second.first, loop + ".loader_epoch");
+    nameGlobal(pos->second.second, loop + ".batches_taken");
+  }
+  const std::string epochG = pos->second.first, batchG = pos->second.second;
+  auto c64 = [&](int64_t v) -> mlir::Value {
+    return b.create<mlir::arith::ConstantIntOp>(l, v, 64);
+  };
+  auto startNext = [&] {
+    mlir::Value e =
+        b.create<mlir::arith::AddIOp>(l, loadGlobal(epochG, l), c64(1));
+    storeGlobal(epochG, e, l);
+    storeGlobal(batchG, c64(0), l);
+    rt("nnc_rt_loader_start", {}, {loader, e}, l);
+  };
+  auto top = topPoint.find(&s);
+  auto pts = pointsIn.find(&s);
+  if (pts != pointsIn.end()) {
+    auto nav = b.create<mlir::scf::IfOp>(l, resumingTo(pts->second, l), true);
+    mlir::OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(nav.thenBlock());
+    // Resuming at the loop's condition: the next batch is batch `batchG`;
+    // inside the body: the current one, batchG - 1, taken again.
+    rt("nnc_rt_loader_start", {}, {loader, loadGlobal(epochG, l)}, l);
+    mlir::Value taken = loadGlobal(batchG, l);
+    if (top != topPoint.end())
+      taken = b.create<mlir::arith::SelectOp>(
+          l, resumingTo({top->second}, l), taken,
+          b.create<mlir::arith::SubIOp>(l, taken, c64(1)));
+    else
+      taken = b.create<mlir::arith::SubIOp>(l, taken, c64(1));
+    storeGlobal(batchG, taken, l);
+    rt("nnc_rt_loader_seek", {}, {loader, taken}, l);
+    b.setInsertionPointToStart(nav.elseBlock());
+    startNext();
+  } else {
+    startNext();
+  }
   auto w =
       b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{}, mlir::ValueRange{});
   mlir::OpBuilder::InsertionGuard guard(b);
   b.createBlock(&w.getBefore());
-  mlir::Value rows =
-      rt("nnc_rt_loader_next", {b.getI64Type()}, {loader}, l).getResult(0);
+  if (top != topPoint.end())
+    arriveAt(top->second, l);
+  // The next batch, unless the loop ends first (break, the step budget).
+  mlir::Value go = deeperOrNormal(
+      s,
+      [&]() -> mlir::Value {
+        if (top != topPoint.end())
+          saveStateIfBudgetSpent(top->second, l);
+        return notBroken();
+      },
+      l);
+  auto fetch =
+      b.create<mlir::scf::IfOp>(l, mlir::TypeRange{b.getI64Type()}, go, true);
+  {
+    mlir::OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(fetch.thenBlock());
+    mlir::Value rows =
+        rt("nnc_rt_loader_next", {b.getI64Type()}, {loader}, l).getResult(0);
+    b.create<mlir::scf::YieldOp>(l, rows);
+    b.setInsertionPointToStart(fetch.elseBlock());
+    b.create<mlir::scf::YieldOp>(l, c64(0));
+  }
   mlir::Value more = b.create<mlir::arith::CmpIOp>(
-      l, mlir::arith::CmpIPredicate::sgt, rows,
-      b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
-  more = b.create<mlir::arith::AndIOp>(l, more, notBroken());
+      l, mlir::arith::CmpIPredicate::sgt, fetch.getResult(0), c64(0));
+  storeGlobal(batchG,
+              b.create<mlir::arith::AddIOp>(
+                  l, loadGlobal(batchG, l),
+                  b.create<mlir::arith::ExtUIOp>(l, b.getI64Type(), more)),
+              l);
   b.create<mlir::scf::ConditionOp>(l, more, mlir::ValueRange{});
   mlir::Block *after = b.createBlock(&w.getAfter());
   bool ok = runBody([&] {
@@ -1196,8 +1633,10 @@ mlir::Value Generator::hostDataset(const Expr &e, int part) {
 mlir::Value Generator::hostLoader(const Expr &data, SourceRange at) {
   mlir::Location l = loc(at);
   auto it = loaderGlobals.find(&data);
-  if (it == loaderGlobals.end())
+  if (it == loaderGlobals.end()) {
     it = loaderGlobals.emplace(&data, newI64Global(0)).first;
+    transientGlobals.insert(it->second);
+  }
   std::string g = it->second;
   // The dataset, batch size and flags: `batches(d, n, ...)` or a dataset
   // (evaluated in batches of 1000, in order).
@@ -1666,9 +2105,11 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
   auto stepFn = module.lookupSymbol<mlir::func::FuncOp>(
       "step_" + std::to_string(k->second));
   auto f32 = mlir::RankedTensorType::get({}, b.getF32Type());
-  // Only while the step budget lasts.
-  auto ifOp =
-      b.create<mlir::scf::IfOp>(l, mlir::TypeRange{f32}, budgetOk(l), true);
+  // Only while the step budget lasts (and not on a resumed run's way to its
+  // point).
+  auto ifOp = b.create<mlir::scf::IfOp>(
+      l, mlir::TypeRange{f32},
+      b.create<mlir::arith::AndIOp>(l, budgetOk(l), notResuming(l)), true);
   {
     mlir::OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
@@ -1788,6 +2229,7 @@ Generator::HV Generator::hostEvaluate(const EvaluateExpr &e) {
   std::vector<std::string> sums;
   for (size_t i = 0; i <= e.metrics.size(); ++i) {
     sums.push_back(newGlobal(mlir::MemRefType::get({}, f64), {}));
+    transientGlobals.insert(sums.back()); // only live inside the evaluate
     storeGlobal(
         sums.back(),
         b.create<mlir::arith::ConstantFloatOp>(l, llvm::APFloat(0.0), f64), l);

@@ -3,6 +3,7 @@
 //
 //   nnc check FILE [--set name=value ...]   check a script, report errors
 //   nnc run FILE [--set ...] [--max-steps N] [--save-init P] [--save-final P]
+//                [--state P] [--resume P] [--time]
 //                                            compile the script and run it
 //   nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE   print a stage
 //
@@ -119,6 +120,17 @@ cl::opt<std::string> saveFinal(
     "save-final",
     cl::desc("nnc run: write every model's parameters to this safetensors "
              "file at the end of the run"),
+    cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<std::string> statePath(
+    "state",
+    cl::desc("nnc run: write the whole training state (parameters, optimizer "
+             "state, counters, loader positions) to this file at the end of "
+             "each epoch and when the step budget stops the run"),
+    cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<std::string> resumePath(
+    "resume",
+    cl::desc("nnc run: go on from a training state written by --state, "
+             "exactly as the uninterrupted run would have"),
     cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
 cl::opt<bool> timeRun(
     "time",
@@ -340,6 +352,8 @@ int runModule(mlir::ModuleOp module,
   run.saveInit = saveInit;
   run.saveFinal = saveFinal;
   run.timeSteps = timeRun;
+  run.statePath = statePath;
+  run.resumePath = resumePath;
   rt::setRunOptions(run);
   if (timeRun)
     std::fprintf(stderr, "nnc: compiled in %.2f s\n",
@@ -550,9 +564,10 @@ int main(int argc, char **argv) {
   }
   if (verb != Verb::Run &&
       (maxSteps.getNumOccurrences() || saveInit.getNumOccurrences() ||
-       saveFinal.getNumOccurrences() || timeRun.getNumOccurrences())) {
-    std::cerr << "nnc: error: --max-steps, --save-init, --save-final and "
-                 "--time are options of 'nnc run'\n";
+       saveFinal.getNumOccurrences() || timeRun.getNumOccurrences() ||
+       statePath.getNumOccurrences() || resumePath.getNumOccurrences())) {
+    std::cerr << "nnc: error: --max-steps, --save-init, --save-final, "
+                 "--state, --resume and --time are options of 'nnc run'\n";
     return ExitUsage;
   }
   if (verb == Verb::Build && outputFile.empty()) {

@@ -406,6 +406,9 @@ void _mlir_ciface_nnc_rt_save_f64(const char *name,
                                   UnrankedMemRefType<double> *tensor);
 void _mlir_ciface_nnc_rt_save_i64(const char *name,
                                   UnrankedMemRefType<int64_t> *tensor);
+/// Booleans (memref<i1>, one byte per element) as safetensors BOOL.
+void _mlir_ciface_nnc_rt_save_i1(const char *name,
+                                 UnrankedMemRefType<uint8_t> *tensor);
 
 /// Writes the checkpoint atomically (creating missing parent directories).
 /// On failure the old file at the path, if any, is untouched.
@@ -424,10 +427,63 @@ void _mlir_ciface_nnc_rt_load_f64(const char *name,
                                   UnrankedMemRefType<double> *tensor);
 void _mlir_ciface_nnc_rt_load_i64(const char *name,
                                   UnrankedMemRefType<int64_t> *tensor);
+void _mlir_ciface_nnc_rt_load_i1(const char *name,
+                                 UnrankedMemRefType<uint8_t> *tensor);
 
 /// Closes the checkpoint. Error: a tensor of the file that no load call
 /// asked for ("unexpected tensor").
 void nnc_rt_load_end(void);
+
+//===----------------------------------------------------------------------===//
+// Training state: `--state PATH` and `--resume PATH`
+//
+// A training state is a safetensors file with everything a run needs to go
+// on exactly where it was: every model's parameters (PyTorch's names), the
+// optimizers' state and step counters, the script's variables, loop
+// counters and loader positions (the program's memref.globals, by symbol
+// name), and the runtime's best()/since_best() trackers
+// ("nnc.tracker.<site>", F64[3]). Its metadata marks it as a state
+// ("nnc.training_state": "1") and records the resume point (which place in
+// the script it was written at), the step count, and the program's layout:
+// "name:type;..." of every global, so that a state of another script is
+// refused, naming what differs.
+//
+// Writing: `if (nnc_rt_state_wanted(budgetStop))` then
+// nnc_rt_state_save_begin(), nnc_rt_save_<dtype>(name, global) for every
+// global, nnc_rt_state_save_end(point, steps, layout), which writes the file
+// atomically (temp file, fsync, rename; a kill at any moment leaves the
+// previous state whole).
+//
+// Resuming: nnc_rt_resume_point(layout) at the start of `@nnc_main`; when it
+// returns a point, nnc_rt_state_load_begin(), nnc_rt_load_<dtype>(name,
+// global) for every global, nnc_rt_load_end(); the program then skips ahead
+// to the point (HostGen.cpp, "Resuming").
+//===----------------------------------------------------------------------===//
+
+/// `--state`: the path (absolute), or null when not given.
+const char *nnc_rt_state_path(void);
+
+/// Whether to write the state now: 1 when `--state` was given and no state
+/// was written yet at the stop of the step budget. \p budgetStop: this
+/// write is that stop's (later writes of the run are then refused, so that
+/// the state stays the one at the stop).
+int32_t nnc_rt_state_wanted(int32_t budgetStop);
+
+/// Starts writing the state to the `--state` path; then nnc_rt_save_*.
+void nnc_rt_state_save_begin(void);
+
+/// Adds the trackers and the metadata (resume point \p point, \p steps
+/// done, the program's \p layout) and writes the file atomically.
+void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout);
+
+/// `--resume`: reads and checks the file (a training state, of the program
+/// whose layout is \p layout) and returns its resume point (>= 1); 0 when
+/// `--resume` was not given. Errors name the file and what differs.
+int64_t nnc_rt_resume_point(const char *layout);
+
+/// Opens the `--resume` file for nnc_rt_load_*() and restores the trackers.
+/// Close with nnc_rt_load_end().
+void nnc_rt_state_load_begin(void);
 
 //===----------------------------------------------------------------------===//
 // Predictions: `write TENSOR to PATH`
@@ -457,6 +513,8 @@ struct RunOptions {
   int64_t maxSteps = -1;
   std::string saveInit, saveFinal;
   bool timeSteps = false; ///< `--time`: report the step rate at the end
+  std::string statePath;  ///< `--state`: the training state, written here
+  std::string resumePath; ///< `--resume`: the training state to go on from
 };
 
 /// Sets the options that nnc_rt_max_steps() and friends report. Relative
