@@ -1565,6 +1565,24 @@ void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
   });
 }
 
+void nnc_rt_paused(int64_t steps) {
+  guarded([&] {
+    std::fflush(stdout);
+    const std::string &path = runOptions().statePath;
+    std::fprintf(stderr,
+                 "nnc: paused after step %lld (--max-steps): the training "
+                 "state is in '%s'; --resume '%s' goes on from there\n",
+                 (long long)steps, path.c_str(), path.c_str());
+    std::fflush(stderr);
+  });
+}
+
+void nnc_rt_exit(int32_t status) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::exit(status);
+}
+
 int64_t nnc_rt_resume_point(const char *layout) {
   return guarded([&]() -> int64_t {
     const std::string &path = runOptions().resumePath;
@@ -1725,6 +1743,8 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_state_save_begin),
       NNC_SYM(nnc_rt_state_save_end),
       NNC_SYM(nnc_rt_resume_point),
+      NNC_SYM(nnc_rt_paused),
+      NNC_SYM(nnc_rt_exit),
       NNC_SYM(nnc_rt_state_load_begin),
       NNC_SYM(_mlir_ciface_nnc_rt_write_csv_i64),
       NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f32),

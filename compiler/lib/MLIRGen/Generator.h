@@ -380,7 +380,7 @@ private:
   /// Per batches loop: i64 globals with the loader's epoch and the number
   /// of batches taken in it, so that a resumed run positions it.
   std::map<const Stmt *, std::pair<std::string, std::string>> loaderPos;
-  mlir::func::FuncOp stateSaveFn, stateResumeFn;
+  mlir::func::FuncOp stateSaveFn, stateResumeFn, endRunFn;
   /// Names of globals in a training state (`opt.step`, `loop2.epoch`);
   /// parameters keep their symbol names (`net.fc1.weight`).
   std::map<std::string, std::string> stateNames;
@@ -394,8 +394,10 @@ private:
   mlir::Value notResuming(mlir::Location l);
   /// Arriving at \p point ends a resume that was going there.
   void arriveAt(int64_t point, mlir::Location l);
-  /// Writes the training state (--state) as at \p point.
-  void saveStateAt(int64_t point, bool budgetStop, mlir::Location l);
+  /// Writes the training state (--state) as at \p point, then runs
+  /// \p after.
+  void saveStateAt(int64_t point, bool budgetStop, mlir::Location l,
+                   const std::function<void()> &after = {});
   /// At a loop's condition: when the step budget is spent, the state is
   /// written as at the loop's top point (once per run, by the innermost
   /// loop).

@@ -611,7 +611,8 @@ void Generator::arriveAt(int64_t point, mlir::Location l) {
   storeGlobal(resumeTo, b.create<mlir::arith::ConstantIntOp>(l, 0, 64), l);
 }
 
-void Generator::saveStateAt(int64_t point, bool budgetStop, mlir::Location l) {
+void Generator::saveStateAt(int64_t point, bool budgetStop, mlir::Location l,
+                            const std::function<void()> &after) {
   mlir::Value wanted =
       rt("nnc_rt_state_wanted", {b.getI32Type()},
          {b.create<mlir::arith::ConstantIntOp>(l, budgetStop, 32)}, l)
@@ -627,6 +628,8 @@ void Generator::saveStateAt(int64_t point, bool budgetStop, mlir::Location l) {
   b.create<mlir::func::CallOp>(
       l, stateSaveFn,
       mlir::ValueRange{b.create<mlir::arith::ConstantIntOp>(l, point, 64)});
+  if (after)
+    after();
 }
 
 void Generator::saveStateIfBudgetSpent(int64_t point, mlir::Location l) {
@@ -635,7 +638,17 @@ void Generator::saveStateIfBudgetSpent(int64_t point, mlir::Location l) {
   auto ifOp = b.create<mlir::scf::IfOp>(l, spent, false);
   mlir::OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
-  saveStateAt(point, true, l);
+  // With --state, the stop is a pause: the state is written and the run
+  // ends here (its --save-final too). The rest of the script runs when the
+  // run is resumed, so that files it writes are those of the uninterrupted
+  // run.
+  saveStateAt(point, true, l, [&] {
+    rt("nnc_rt_paused", {}, {loadGlobal(stepsDone, l)}, l);
+    mlir::Value status =
+        b.create<mlir::func::CallOp>(l, endRunFn, mlir::ValueRange{})
+            .getResult(0);
+    rt("nnc_rt_exit", {}, {status}, l);
+  });
 }
 
 mlir::Value
@@ -799,6 +812,10 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
         l, "nnc_state_resume", b.getFunctionType({}, {b.getI64Type()}));
     stateResumeFn.setPrivate();
     stateResumeFn.addEntryBlock();
+    endRunFn = b.create<mlir::func::FuncOp>(
+        l, "nnc_end_run", b.getFunctionType({}, {b.getI32Type()}));
+    endRunFn.setPrivate();
+    endRunFn.addEntryBlock();
   }
   collectPoints(main.items);
 
@@ -835,8 +852,14 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
 
   if (!hostBlock(main.items))
     return false;
+  b.create<mlir::func::ReturnOp>(
+      l, b.create<mlir::func::CallOp>(l, endRunFn, mlir::ValueRange{})
+             .getResult(0));
 
-  // --save-init for a script without steps, then --save-final.
+  // @nnc_end_run() -> status: --save-init for a script without steps, then
+  // --save-final, then the runtime's end; at the end of @nnc_main, or where
+  // --max-steps pauses a run with --state.
+  b.setInsertionPointToEnd(&endRunFn.getBody().front());
   auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
   mlir::Value none = b.create<mlir::LLVM::ZeroOp>(l, ptr);
   auto saveTo = [&](mlir::Value path, mlir::Value cond) {

@@ -476,6 +476,15 @@ void nnc_rt_state_save_begin(void);
 /// done, the program's \p layout) and writes the file atomically.
 void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout);
 
+/// The step budget (--max-steps) stopped a run with `--state`: the state
+/// was written after \p steps steps, and the run ends (a pause). Prints
+/// how to go on.
+void nnc_rt_paused(int64_t steps);
+
+/// Ends the process with \p status (after nnc_rt_finish()), flushing
+/// stdout and stderr.
+void nnc_rt_exit(int32_t status);
+
 /// `--resume`: reads and checks the file (a training state, of the program
 /// whose layout is \p layout) and returns its resume point (>= 1); 0 when
 /// `--resume` was not given. Errors name the file and what differs.
