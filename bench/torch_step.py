@@ -6,7 +6,7 @@
 
 The model is first trained N steps (default 0). Each measurement then runs
 R windows of STEPS training steps (STEPS at most 421, so that every batch of
-a window is a full one of the 422 in an epoch of the 54000 training images),
+a window is a full one of the 430 in an epoch of the 55000 training images),
 each window from that trained state (model and optimizer restored, untimed),
 so every window times steps N+1 .. N+STEPS of a training run. (A step's
 cost depends on what ran before it: PyTorch allocates its buffers with
@@ -27,7 +27,7 @@ over the windows of the window's time / STEPS, in milliseconds per step:
 A loader window starts a new epoch (iter(loader), which draws the shuffle)
 inside the timed region, as a training loop does; each measurement has an
 untimed warm-up window of 20 steps first. The DataLoaders use num_workers=0,
-the default. The training set is the first 54000 of the 60000 training
+the default. The training set is the first 55000 of the 60000 training
 images, the size of nnc's example after its 10% validation split. The first
 line printed gives torch's version, ATen's thread count and OpenBLAS's
 (which does the matrix products)."""
@@ -63,7 +63,7 @@ def read_idx(path):
 
 
 root = "/usr/share/datasets/fashion-mnist/"
-n_train = 54000
+n_train = 55000
 raw_images = read_idx(root + "train-images-idx3-ubyte.gz")[:n_train]
 raw_labels = read_idx(root + "train-labels-idx1-ubyte.gz")[:n_train]
 images = raw_images.float() / 255.0
@@ -138,8 +138,8 @@ class TutorialFashionMNIST(torch.utils.data.Dataset):
 loader = torch.utils.data.DataLoader(
     torch.utils.data.TensorDataset(images, labels), batch_size=128,
     shuffle=True)
-for k in range(0, args.trained, 422):
-    window(loader, min(422, args.trained - k))
+for k in range(0, args.trained, 430):
+    window(loader, min(430, args.trained - k))
 trained = (copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict()))
 pre = [(images[k * 128:(k + 1) * 128], labels[k * 128:(k + 1) * 128])
        for k in range(steps)]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Compares the test accuracy `nnc run examples/fashion_mnist/mlp.nn --set
 epochs=EPOCHS` prints with PyTorch's after the same training: the same MLP
-from nnc's initial weights, EPOCHS epochs of Adam(lr 1e-3) on the first 54000
+from nnc's initial weights, EPOCHS epochs of Adam(lr 1e-3) on the first 55000
 training images (batch 128, shuffled by a seeded DataLoader - a different
-order than nnc's), validation accuracy on images 54000..59999 after each
+order than nnc's), validation accuracy on images 55000..59999 after each
 epoch, and the weights of the best epoch evaluated on the 10000 test images,
 as the script does with its best checkpoint.
 
@@ -39,7 +39,7 @@ def accuracy(net, x, y):
 
 images, labels = fashion_mnist("train")
 test_images, test_labels = fashion_mnist("t10k")
-train = torch.utils.data.TensorDataset(images[:54000], labels[:54000])
+train = torch.utils.data.TensorDataset(images[:55000], labels[:55000])
 # Whole batches by index lists: the DataLoader's shuffling without collating
 # one image at a time.
 sampler = torch.utils.data.BatchSampler(
@@ -59,7 +59,7 @@ for epoch in range(1, epochs + 1):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    valid = accuracy(net, images[54000:], labels[54000:])
+    valid = accuracy(net, images[55000:], labels[55000:])
     nnc = nnc_valid[epoch - 1] if epoch <= len(nnc_valid) else float("nan")
     print(f"epoch {epoch} valid accuracy nnc {nnc:.4f} torch {valid:.4f}")
     if valid > best:
