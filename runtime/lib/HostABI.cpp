@@ -1565,6 +1565,28 @@ void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
   });
 }
 
+int64_t nnc_rt_config_i64(const char *name, int64_t dflt) {
+  auto it = runOptions().config.find(str(name));
+  return it == runOptions().config.end()
+             ? dflt
+             : int64_t(std::strtoll(it->second.c_str(), nullptr, 10));
+}
+
+double nnc_rt_config_f64(const char *name, double dflt) {
+  auto it = runOptions().config.find(str(name));
+  if (it == runOptions().config.end())
+    return dflt;
+  double v = dflt;
+  const std::string &text = it->second;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+int32_t nnc_rt_config_bool(const char *name, int32_t dflt) {
+  auto it = runOptions().config.find(str(name));
+  return it == runOptions().config.end() ? dflt : it->second == "true";
+}
+
 void nnc_rt_paused(int64_t steps) {
   guarded([&] {
     std::fflush(stdout);
@@ -1744,6 +1766,9 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_state_save_end),
       NNC_SYM(nnc_rt_resume_point),
       NNC_SYM(nnc_rt_paused),
+      NNC_SYM(nnc_rt_config_i64),
+      NNC_SYM(nnc_rt_config_f64),
+      NNC_SYM(nnc_rt_config_bool),
       NNC_SYM(nnc_rt_exit),
       NNC_SYM(nnc_rt_state_load_begin),
       NNC_SYM(_mlir_ciface_nnc_rt_write_csv_i64),

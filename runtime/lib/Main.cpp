@@ -5,8 +5,13 @@
 // file and the runtime. The options are those of `nnc run` that make sense
 // once the script is compiled (its config is fixed at build time):
 //
-//   prog [--max-steps N] [--save-init PATH] [--save-final PATH]
-//        [--state PATH] [--resume PATH] [--time]
+//   prog [--set name=value]... [--max-steps N] [--save-init PATH]
+//        [--save-final PATH] [--state PATH] [--resume PATH] [--time]
+//
+// `--set` changes the config entries that the program reads when it runs:
+// those used only as numbers of the host program (epochs, patience, ...).
+// Entries that set sizes, model or optimizer settings, the data or the
+// seed are compiled in; `--help` lists which is which.
 //
 // Exit codes as for `nnc run`: 0, 1 (an error while running), 2 (a bad
 // command line).
@@ -16,23 +21,121 @@
 #include "nnc/runtime/HostABI.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 extern "C" int32_t nnc_main(void);
+/// The script's config: "name<TAB>type<TAB>value<TAB>run|build" lines
+/// (HostGen.cpp, emitProgramConfig).
+extern "C" const char *nnc_program_config(void);
 
 namespace {
+
+struct ConfigEntry {
+  std::string name, type, value;
+  bool atRun = false; ///< `--set` works on the built program
+};
+
+std::vector<ConfigEntry> programConfig() {
+  std::vector<ConfigEntry> out;
+  std::string table = nnc_program_config();
+  size_t from = 0;
+  while (from < table.size()) {
+    size_t end = table.find('\n', from);
+    std::string line = table.substr(from, end - from);
+    from = end == std::string::npos ? table.size() : end + 1;
+    ConfigEntry e;
+    size_t a = line.find('\t'), b = line.find('\t', a + 1),
+           c = line.rfind('\t');
+    if (a == std::string::npos || b == std::string::npos || c <= b)
+      continue;
+    e.name = line.substr(0, a);
+    e.type = line.substr(a + 1, b - a - 1);
+    e.value = line.substr(b + 1, c - b - 1);
+    e.atRun = line.substr(c + 1) == "run";
+    out.push_back(e);
+  }
+  return out;
+}
 
 int usage(const char *prog, const std::string &problem) {
   if (!problem.empty())
     std::fprintf(stderr, "%s: error: %s\n", prog, problem.c_str());
-  std::fprintf(stderr,
-               "usage: %s [--max-steps N] [--save-init PATH] "
-               "[--save-final PATH] [--state PATH] [--resume PATH] [--time]\n",
+  std::FILE *out = problem.empty() ? stdout : stderr;
+  std::fprintf(out,
+               "usage: %s [--set name=value]... [--max-steps N] "
+               "[--save-init PATH]\n"
+               "       [--save-final PATH] [--state PATH] [--resume PATH] "
+               "[--time]\n",
                prog);
-  return problem.empty() ? 0 : 2;
+  if (!problem.empty())
+    return 2;
+  std::vector<ConfigEntry> config = programConfig();
+  if (config.empty())
+    return 0;
+  std::fprintf(out, "\nconfig (as built; --set name=value changes the "
+                    "entries marked *):\n");
+  for (const ConfigEntry &e : config)
+    std::fprintf(out, "  %c %s = %s  (%s%s)\n", e.atRun ? '*' : ' ',
+                 e.name.c_str(), e.value.c_str(), e.type.c_str(),
+                 e.atRun ? "" : "; fixed when built");
+  return 0;
+}
+
+/// Checks `--set name=value` against the program's config; returns the
+/// problem, or "" and records the value.
+std::string setConfig(const std::string &assignment,
+                      nnc::rt::RunOptions &options, const char *prog) {
+  size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return "--set takes name=value, but it is '" + assignment + "'";
+  std::string name = assignment.substr(0, eq);
+  std::string value = assignment.substr(eq + 1);
+  std::vector<ConfigEntry> config = programConfig();
+  const ConfigEntry *entry = nullptr;
+  std::string names;
+  for (const ConfigEntry &e : config) {
+    if (e.name == name)
+      entry = &e;
+    if (e.atRun)
+      names += (names.empty() ? "" : ", ") + e.name;
+  }
+  if (!entry)
+    return "unknown config entry '" + name + "' in '--set " + assignment + "'" +
+           (names.empty() ? std::string(" (this program has no entries that "
+                                        "--set can change)")
+                          : " (entries: " + names + ")");
+  if (!entry->atRun)
+    return "config entry '" + name +
+           "' is fixed in this program: it sets a size, a model or "
+           "optimizer setting, the data or the seed, which are compiled in; "
+           "build the program again with 'nnc build SCRIPT --set " +
+           assignment + "' (" + prog + " --help lists the entries)";
+  const char *first = value.data(), *last = value.data() + value.size();
+  bool ok;
+  if (entry->type == "int") {
+    long long v;
+    auto r = std::from_chars(first, last, v);
+    ok = !value.empty() && r.ec == std::errc() && r.ptr == last;
+  } else if (entry->type == "float") {
+    double v;
+    auto r = std::from_chars(first, last, v);
+    ok = !value.empty() && r.ec == std::errc() && r.ptr == last;
+  } else {
+    ok = value == "true" || value == "false";
+  }
+  if (!ok)
+    return "config entry '" + name + "' is " +
+           (entry->type == "int"     ? "an integer"
+            : entry->type == "float" ? "a number"
+                                     : "true or false") +
+           ", but --set gives '" + value + "'";
+  options.config[name] = value;
+  return "";
 }
 
 } // namespace
@@ -56,6 +159,19 @@ int main(int argc, char **argv) {
     };
     if (name == "--help" || name == "-h")
       return usage(argv[0], "");
+    if (name == "--set") {
+      std::string assignment;
+      if (a.rfind("--set=", 0) == 0)
+        assignment = a.substr(6);
+      else if (i + 1 < argc)
+        assignment = argv[++i];
+      else
+        return usage(argv[0], "--set needs name=value");
+      std::string problem = setConfig(assignment, options, argv[0]);
+      if (!problem.empty())
+        return usage(argv[0], problem);
+      continue;
+    }
     if (name == "--time" && eq == std::string::npos) {
       options.timeSteps = true;
     } else if (name == "--max-steps") {

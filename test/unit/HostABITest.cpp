@@ -1070,7 +1070,7 @@ TEST_F(HostABITest, SymbolTableListsEveryEntryPoint) {
     names.insert(n);
   }
   EXPECT_EQ(names.size(), syms.size());
-  EXPECT_EQ(syms.size(), 70u);
+  EXPECT_EQ(syms.size(), 73u);
   for (const char *n :
        {"nnc_rt_init", "nnc_rt_loader_next", "nnc_rt_max_steps", "memrefCopy",
         "_mlir_ciface_nnc_rt_loader_x_f32_3",

@@ -413,6 +413,16 @@ private:
   /// Whether \p s defines an SSA value (a tensor, string or dataset), so
   /// that it runs even on a resumed run's way to its point.
   bool definesValue(const Stmt &s);
+
+  //===--- config entries read when the program runs ---===//
+  /// Whether a host number \p e is computed from config entries (names,
+  /// arithmetic, comparisons and casts of them).
+  bool mentionsConfig(const Expr &e);
+  /// The config entries' names read at run time (nnc_rt_config_*).
+  std::set<const Expr *> runtimeConfigReads;
+  /// `@nnc_program_config() -> !llvm.ptr`: the config table of the program
+  /// (`--help` and `--set` of programs built by `nnc build`).
+  void emitProgramConfig(mlir::Location l);
   unsigned globalCount = 0;
   mlir::func::FuncOp mainFn, saveModelsFn;
 

@@ -556,6 +556,50 @@ std::vector<int64_t> Generator::collectPoints(const Block &stmts) {
   return all;
 }
 
+bool Generator::mentionsConfig(const Expr &e) {
+  if (isa<NameExpr>(e))
+    return sema.configRefs().count(&e) != 0;
+  if (const auto *u = dyn_cast<UnaryExpr>(&e))
+    return mentionsConfig(*u->operand);
+  if (const auto *bin = dyn_cast<BinaryExpr>(&e))
+    return mentionsConfig(*bin->lhs) || mentionsConfig(*bin->rhs);
+  if (const auto *c = dyn_cast<CastExpr>(&e))
+    return mentionsConfig(*c->operand);
+  return false;
+}
+
+void Generator::emitProgramConfig(mlir::Location l) {
+  // "name<TAB>type<TAB>value<TAB>run|build" per entry: `run` when every use
+  // of the entry is a host number read when the program runs.
+  std::map<std::string, bool> atRun;
+  for (auto &[e, name] : sema.configRefs()) {
+    auto it = atRun.emplace(name, true).first;
+    it->second = it->second && runtimeConfigReads.count(e);
+  }
+  std::map<std::string, Type> types = sema.configTypes();
+  std::string table;
+  for (auto &[name, value] : sema.configValues()) {
+    const Type &t = types[name];
+    const char *kind = t.kind == Type::Kind::Int     ? "int"
+                       : t.kind == Type::Kind::Float ? "float"
+                       : t.kind == Type::Kind::Bool  ? "bool"
+                       : t.kind == Type::Kind::Str   ? "str"
+                                                     : "device";
+    bool run = atRun.count(name) && atRun[name] && name != "seed" &&
+               (t.kind == Type::Kind::Int || t.kind == Type::Kind::Float ||
+                t.kind == Type::Kind::Bool);
+    table += name + "\t" + kind + "\t" + value + "\t" +
+             (run ? "run" : "build") + "\n";
+  }
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto ptr = mlir::LLVM::LLVMPointerType::get(&ctx);
+  auto fn = b.create<mlir::func::FuncOp>(l, "nnc_program_config",
+                                         b.getFunctionType({}, {ptr}));
+  b.setInsertionPointToEnd(fn.addEntryBlock());
+  b.create<mlir::func::ReturnOp>(l, str(table, l));
+}
+
 bool Generator::definesValue(const Stmt &s) {
   if (isa<DataDecl>(s))
     return true;
@@ -889,6 +933,8 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
   host = false;
   if (!failed)
     finishStateFunctions(l);
+  if (!failed)
+    emitProgramConfig(l);
   return !failed;
 }
 
@@ -1733,7 +1779,13 @@ Generator::HV Generator::hostExpr(const Expr &e) {
   }
   mlir::Location l = loc(e.range);
   auto c = body->consts.find(&e);
-  if (c != body->consts.end() && !t->second.isTensor()) {
+  // A number computed from config entries is computed when the program
+  // runs, so that a built program can take `--set` for them.
+  bool hostNumber = t->second.kind == Type::Kind::Int ||
+                    t->second.kind == Type::Kind::Float ||
+                    t->second.kind == Type::Kind::Bool;
+  if (c != body->consts.end() && !t->second.isTensor() &&
+      !(hostNumber && mentionsConfig(e))) {
     if (mlir::Value v = hostConst(c->second, t->second, l)) {
       HV h;
       h.k = t->second.kind == Type::Kind::Int     ? HV::K::Int
@@ -1765,6 +1817,28 @@ Generator::HV Generator::hostExprImpl(const Expr &e, const Type &t) {
     return h;
   }
   if (const auto *n = dyn_cast<NameExpr>(&e)) {
+    if (sema.configRefs().count(&e) && body == &sema.getBodies().front()) {
+      // A config entry: its value from the run's `--set`, if any.
+      auto c = body->consts.find(&e);
+      if (c == body->consts.end())
+        return fail(e.range, "this config entry"), HV();
+      mlir::Value dflt = hostConst(c->second, t, l);
+      const char *fn = t.kind == Type::Kind::Int     ? "nnc_rt_config_i64"
+                       : t.kind == Type::Kind::Float ? "nnc_rt_config_f64"
+                                                     : "nnc_rt_config_bool";
+      if (t.kind == Type::Kind::Bool)
+        dflt = b.create<mlir::arith::ExtUIOp>(l, b.getI32Type(), dflt);
+      mlir::Value v =
+          rt(fn, {dflt.getType()}, {str(n->name, l), dflt}, l).getResult(0);
+      if (t.kind == Type::Kind::Bool)
+        v = b.create<mlir::arith::TruncIOp>(l, b.getI1Type(), v);
+      runtimeConfigReads.insert(&e);
+      h.k = t.kind == Type::Kind::Int     ? HV::K::Int
+            : t.kind == Type::Kind::Float ? HV::K::Float
+                                          : HV::K::Bool;
+      h.v = v;
+      return h;
+    }
     HostVar *v = findVar(n->name);
     if (!v) {
       fail(e.range, "the value of '" + n->name + "' here");

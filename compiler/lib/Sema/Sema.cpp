@@ -145,6 +145,18 @@ std::vector<std::pair<std::string, std::string>> Sema::configValues() const {
   return impl->configLines;
 }
 
+const std::unordered_map<const Expr *, std::string> &Sema::configRefs() const {
+  return impl->configRefs;
+}
+
+std::map<std::string, Type> Sema::configTypes() const {
+  std::map<std::string, Type> out;
+  for (auto &[n, s] : impl->configScope.names)
+    if (s->isConfig)
+      out[n] = s->type;
+  return out;
+}
+
 //===----------------------------------------------------------------------===//
 // Setup
 //===----------------------------------------------------------------------===//
@@ -1205,6 +1217,8 @@ Value SemaImpl::checkName(const NameExpr &e) {
   if (sym->type.isError() &&
       (sym->kind == Symbol::Kind::Var || sym->kind == Symbol::Kind::Const))
     return Value::error(e.range);
+  if (sym->isConfig)
+    configRefs[&e] = e.name;
   return symbolValue(*sym, e.range);
 }
 

@@ -405,6 +405,7 @@ private:
   /// The instantiation the latest function or method call reached.
   const CheckedBody *lastCalledBody = nullptr;
   std::vector<std::pair<std::string, std::string>> configLines;
+  std::unordered_map<const Expr *, std::string> configRefs;
   friend class Sema;
 };
 

@@ -210,7 +210,8 @@ bool lowerModule(mlir::ModuleOp module, uint64_t seed,
   // Only @nnc_main is called from outside: the steps, initialisers and
   // evaluations inline into it and are then dropped.
   for (auto fn : module.getOps<mlir::func::FuncOp>())
-    if (!fn.isDeclaration() && fn.getName() != "nnc_main")
+    if (!fn.isDeclaration() && fn.getName() != "nnc_main" &&
+        fn.getName() != "nnc_program_config")
       fn.setPrivate();
   mlir::PassManager pm(module.getContext());
   pm.addPass(nnc::nn::createNNAutodiff());

@@ -20,6 +20,7 @@
 #include "nnc/Sema/Types.h"
 
 #include <deque>
+#include <map>
 #include <unordered_map>
 
 #include <memory>
@@ -117,6 +118,12 @@ public:
   /// The config entries after overrides, as `name = value` lines (for
   /// `--help` of built programs and tests).
   std::vector<std::pair<std::string, std::string>> configValues() const;
+  /// Every name expression that refers to a config entry, with the entry's
+  /// name (for `nnc build`: an entry whose every use is a number of the
+  /// host program can be changed when the program runs).
+  const std::unordered_map<const Expr *, std::string> &configRefs() const;
+  /// The config entries' types (int, float, bool, str, device), by name.
+  std::map<std::string, Type> configTypes() const;
 
 private:
   std::unique_ptr<SemaImpl> impl;

@@ -100,6 +100,7 @@
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -476,6 +477,12 @@ void nnc_rt_state_save_begin(void);
 /// done, the program's \p layout) and writes the file atomically.
 void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout);
 
+/// Config entry \p name as the run sees it: the `--set` value given to a
+/// built program, else \p dflt (its value when the script was compiled).
+int64_t nnc_rt_config_i64(const char *name, int64_t dflt);
+double nnc_rt_config_f64(const char *name, double dflt);
+int32_t nnc_rt_config_bool(const char *name, int32_t dflt);
+
 /// The step budget (--max-steps) stopped a run with `--state`: the state
 /// was written after \p steps steps, and the run ends (a pause). Prints
 /// how to go on.
@@ -524,6 +531,9 @@ struct RunOptions {
   bool timeSteps = false; ///< `--time`: report the step rate at the end
   std::string statePath;  ///< `--state`: the training state, written here
   std::string resumePath; ///< `--resume`: the training state to go on from
+  /// `--set name=value` of a built program, for the config entries it reads
+  /// when it runs (checked by main(): known, changeable, well-typed).
+  std::map<std::string, std::string> config;
 };
 
 /// Sets the options that nnc_rt_max_steps() and friends report. Relative
