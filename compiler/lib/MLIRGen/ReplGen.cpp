@@ -159,7 +159,8 @@ bool Generator::generateReplHost(const Program &main,
     for (auto &[name, pt] : modelParameters(m)) {
       std::string path = root + "." + name;
       auto tt = tensorType(pt);
-      replGlobal(path, mlir::MemRefType::get(tt.getShape(), tt.getElementType()),
+      replGlobal(path,
+                 mlir::MemRefType::get(tt.getShape(), tt.getElementType()),
                  i >= repl->firstItem);
       paramGlobals[path] = path;
     }
@@ -207,11 +208,13 @@ bool Generator::replDeclareVar(const std::string &name, const Type &t,
   switch (t.kind) {
   case Type::Kind::Int:
     var.k = HV::K::Int;
-    var.global = replGlobal(g, mlir::MemRefType::get({}, b.getI64Type()), false);
+    var.global =
+        replGlobal(g, mlir::MemRefType::get({}, b.getI64Type()), false);
     break;
   case Type::Kind::Float:
     var.k = HV::K::Float;
-    var.global = replGlobal(g, mlir::MemRefType::get({}, b.getF64Type()), false);
+    var.global =
+        replGlobal(g, mlir::MemRefType::get({}, b.getF64Type()), false);
     break;
   case Type::Kind::Bool:
     var.k = HV::K::Bool;
@@ -219,11 +222,13 @@ bool Generator::replDeclareVar(const std::string &name, const Type &t,
     break;
   case Type::Kind::Str:
     var.k = HV::K::Str;
-    var.global = replGlobal(g, mlir::MemRefType::get({}, b.getI64Type()), false);
+    var.global =
+        replGlobal(g, mlir::MemRefType::get({}, b.getI64Type()), false);
     break;
   case Type::Kind::Dataset:
     var.k = HV::K::Dataset;
-    var.global = replGlobal(g, mlir::MemRefType::get({}, b.getI64Type()), false);
+    var.global =
+        replGlobal(g, mlir::MemRefType::get({}, b.getI64Type()), false);
     break;
   case Type::Kind::Tensor: {
     auto tt = tensorType(t);
@@ -238,8 +243,9 @@ bool Generator::replDeclareVar(const std::string &name, const Type &t,
     var.k = HV::K::Record;
     for (const std::string &field : t.names)
       var.fields.push_back(
-          {field, replGlobal(g + "." + field,
-                             mlir::MemRefType::get({}, b.getF64Type()), false)});
+          {field,
+           replGlobal(g + "." + field,
+                      mlir::MemRefType::get({}, b.getF64Type()), false)});
     break;
   default:
     return true; // models, optimizers, functions: no run-time value
@@ -312,9 +318,8 @@ bool Generator::replLet(const std::string &name, const HV &v,
   }
   case HV::K::Record:
     for (auto &[field, value] : v.fields) {
-      std::string fg = replGlobal(g + "." + field,
-                                  mlir::MemRefType::get({}, b.getF64Type()),
-                                  true);
+      std::string fg = replGlobal(
+          g + "." + field, mlir::MemRefType::get({}, b.getF64Type()), true);
       storeGlobal(fg, value, l);
       var.fields.push_back({field, fg});
     }
@@ -385,8 +390,8 @@ bool Generator::replOptimizerState(const std::string &name,
     auto mt = llvm::cast<mlir::MemRefType>(
         module.lookupSymbol<mlir::memref::GlobalOp>(g).getType());
     for (size_t s = 0; s < numStates; ++s)
-      states.push_back(replGlobal("repl." + name + ".s" + std::to_string(i++),
-                                  mt, define));
+      states.push_back(
+          replGlobal("repl." + name + ".s" + std::to_string(i++), mt, define));
   }
   std::string counter = replGlobal(
       "repl." + name + ".t", mlir::MemRefType::get({}, b.getI64Type()), define);
@@ -400,8 +405,8 @@ bool Generator::replOptimizerState(const std::string &name,
     auto ot = top.types.find(step->optimizer.get());
     if (ot == top.types.end() || ot->second.optimizer != opt)
       continue;
-    auto initState = module.lookupSymbol<mlir::func::FuncOp>(
-        "init_state_" + std::to_string(k));
+    auto initState = module.lookupSymbol<mlir::func::FuncOp>("init_state_" +
+                                                             std::to_string(k));
     llvm::SmallVector<mlir::Value> ps;
     for (auto &[n, g] : globals)
       ps.push_back(tensorOf(global(g, l), l));
@@ -452,24 +457,21 @@ bool Generator::replShow(const Expr &e) {
   case HV::K::Bool:
     rt("nnc_rt_print_bool", {}, {i32Flag(v.v, l)}, l);
     break;
-  case HV::K::Record: {
-    // {loss: 0.5, accuracy: 0.75}
+  case HV::K::Record:
+    // One field a line: `loss: 0.25`.
     for (size_t i = 0; i < v.fields.size(); ++i) {
-      rt("nnc_rt_print_str", {},
-         {str((i ? "" : "{") + v.fields[i].first + ":", l)}, l);
+      if (i)
+        rt("nnc_rt_print_end", {}, {}, l);
+      rt("nnc_rt_print_str", {}, {str(v.fields[i].first + ":", l)}, l);
       rt("nnc_rt_print_f64", {}, {v.fields[i].second}, l);
-      if (i + 1 < v.fields.size())
-        rt("nnc_rt_print_str", {}, {str(",", l)}, l);
     }
-    rt("nnc_rt_print_str", {}, {str("}", l)}, l);
     break;
-  }
   case HV::K::Tensor: {
     const char *suffix = printSuffix(rtt(v.v).getElementType());
     if (!suffix)
       return fail(e.range, "printing a tensor of this element type");
-    rt(std::string("nnc_rt_print_tensor_") + suffix, {},
-       {unrankedView(v.v, l)}, l, true);
+    rt(std::string("nnc_rt_print_tensor_") + suffix, {}, {unrankedView(v.v, l)},
+       l, true);
     break;
   }
   default:
@@ -485,8 +487,11 @@ bool Generator::replGrad(const Expr &e) {
   // The arguments: every parameter of every model, then the tensors `e`
   // reads; the ones with respect to which we differentiate are nn.wrt.
   std::vector<std::pair<std::string, std::string>> paramArgs; // path, global
-  for (auto &[path, g] : paramGlobals)
-    paramArgs.push_back({path, g});
+  for (auto &[m, var] : modelVars)
+    for (auto &[name, t] : modelParameters(m)) {
+      std::string path = modelPath(m) + "." + name;
+      paramArgs.push_back({path, paramGlobals.at(path)});
+    }
   std::vector<std::pair<std::string, const Expr *>> inputs;
   freeTensors(e, script, inputs);
   const ModelInstance *wrtModel = nullptr;

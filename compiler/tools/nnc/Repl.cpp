@@ -203,9 +203,8 @@ bool Session::command(const std::string &input, unsigned line) {
   size_t end = input.find_first_of(" \t\n", start);
   std::string word =
       input.substr(start, end == std::string::npos ? end : end - start);
-  size_t argAt = end == std::string::npos
-                     ? input.size()
-                     : input.find_first_not_of(" \t", end);
+  size_t argAt = end == std::string::npos ? input.size()
+                                          : input.find_first_not_of(" \t", end);
   if (argAt == std::string::npos)
     argAt = input.size();
   std::string arg = input.substr(argAt);
@@ -356,8 +355,7 @@ bool Session::evaluate(const Request &r) {
     }
   const Expr *single = nullptr;
   if (main && firstItem + 1 == main->items.size())
-    if (const auto *e =
-            llvm::dyn_cast<ExprStmt>(main->items[firstItem].get()))
+    if (const auto *e = llvm::dyn_cast<ExprStmt>(main->items[firstItem].get()))
       single = e->expr.get();
   const Sema &sema = fe.getSema();
   const CheckedBody *script =
@@ -369,6 +367,14 @@ bool Session::evaluate(const Request &r) {
       singleType = &it->second;
   }
   double checkMs = msSince(t0);
+  // --time: one line per input, for bench/repl.sh.
+  auto reportTime = [&](double check, double rest) {
+    if (opts.time)
+      std::fprintf(stderr,
+                   "nnc: input %u: checked in %.1f ms, compiled and ran in "
+                   "%.1f ms, %.1f ms in all\n",
+                   inputs, check, rest, msSince(t0));
+  };
   if (ok && r.mode != Mode::Run && !single) {
     diags.error({fresh, 0, 0}, "expected one expression");
     ok = false;
@@ -417,6 +423,7 @@ bool Session::evaluate(const Request &r) {
       t = describe();
     std::printf("%s\n", t.c_str());
     std::fflush(stdout);
+    reportTime(checkMs, 0);
     return true;
   }
 
@@ -430,8 +437,8 @@ bool Session::evaluate(const Request &r) {
     in.wrt = r.wrt;
   }
   CrashContext::stage = "generating MLIR";
-  mlir::OwningOpRef<mlir::ModuleOp> module = generateReplMLIR(
-      *context, *main, sema, fe.getSourceManager(), diags, in);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      generateReplMLIR(*context, *main, sema, fe.getSourceManager(), diags, in);
   if (!module) {
     report(diags, collected, fresh, {});
     return false;
@@ -450,6 +457,7 @@ bool Session::evaluate(const Request &r) {
       r.mode == Mode::EmitLLVM) {
     module->print(llvm::outs());
     llvm::outs().flush();
+    reportTime(checkMs, msSince(t1));
     return true;
   }
   if (!run(*module, in, diags)) {
@@ -464,11 +472,7 @@ bool Session::evaluate(const Request &r) {
     accepted.push_back({r.name, r.text});
     nextStream = in.streamEnd;
   }
-  if (opts.time)
-    std::fprintf(stderr,
-                 "nnc: input %u: checked in %.1f ms, compiled and ran in %.1f "
-                 "ms\n",
-                 inputs, checkMs, msSince(t1));
+  reportTime(checkMs, msSince(t1));
   return true;
 }
 
