@@ -349,10 +349,10 @@ private:
   bool replAssign(const AssignStmt &s, HostVar &var, const HV &rhs);
   bool replOptimizer(const std::string &name, const OptimizerInstance *opt,
                      SourceRange at);
-  /// The optimizer's state globals; \p init defines and fills them.
-  bool replOptimizerState(const std::string &name,
-                          const OptimizerInstance *opt, bool define,
-                          SourceRange at);
+  /// The optimizer's state globals; with \p define this module defines
+  /// and initialises them.
+  bool replOptimizerState(const std::string &name, const OptimizerInstance *opt,
+                          bool define, SourceRange at);
   bool replShow(const Expr &e);
   bool replGrad(const Expr &e);
   ReplInput *repl = nullptr;

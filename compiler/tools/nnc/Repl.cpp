@@ -194,7 +194,10 @@ bool Session::handle(const std::string &input, unsigned line) {
     return command(input, line);
   Request r;
   r.name = "<stdin>";
-  r.text = std::string(line ? line - 1 : 0, '\n') + input;
+  // Without the last newline, the end of the input is on its last line
+  // (`let y = x +` ends after the '+', not on the next line).
+  r.text = std::string(line ? line - 1 : 0, '\n') +
+           input.substr(0, input.find_last_not_of('\n') + 1);
   return evaluate(r);
 }
 

@@ -44,8 +44,9 @@ public:
   /// A buffer's imports are resolved against the directory of its name.
   /// \p ids receives the buffers' file ids. Returns false on a syntax error
   /// or a missing import.
-  bool loadBuffers(const std::vector<std::pair<std::string, std::string>> &buffers,
-                   std::vector<FileID> &ids);
+  bool
+  loadBuffers(const std::vector<std::pair<std::string, std::string>> &buffers,
+              std::vector<FileID> &ids);
   /// Checks the loaded program. Returns false if there were errors.
   bool check();
 
