@@ -345,7 +345,7 @@ private:
   /// What an earlier input's top-level statement defined, as externals.
   bool replDeclare(const Stmt &s);
   bool replDeclareVar(const std::string &name, const Type &t, SourceRange at);
-  bool replLet(const std::string &name, const HV &v, mlir::Location l);
+  bool replLet(const std::string &name, const HV &v, SourceRange at);
   bool replAssign(const AssignStmt &s, HostVar &var, const HV &rhs);
   bool replOptimizer(const std::string &name, const OptimizerInstance *opt,
                      SourceRange at);

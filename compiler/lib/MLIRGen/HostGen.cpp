@@ -685,7 +685,7 @@ bool Generator::hostLet(const LetStmt &s) {
       return false;
     for (size_t i = 0; i < values.size(); ++i) {
       if (replTop()) {
-        if (!replLet(s.target.names[i].name, values[i], l))
+        if (!replLet(s.target.names[i].name, values[i], s.range))
           return false;
         continue;
       }
@@ -746,7 +746,7 @@ bool Generator::hostLet(const LetStmt &s) {
   if (failed)
     return false;
   if (replTop())
-    return replLet(name, v, l);
+    return replLet(name, v, s.range);
   HostVar var;
   var.k = v.k;
   switch (v.k) {
@@ -1025,8 +1025,7 @@ bool Generator::hostData(const DataDecl &d) {
       if (failed)
         return false;
       if (replTop()) {
-        if (!replLet(d.target.names[i].name, {HV::K::Dataset, id, {}},
-                     loc(d.range)))
+        if (!replLet(d.target.names[i].name, {HV::K::Dataset, id, {}}, d.range))
           return false;
         continue;
       }
@@ -1042,8 +1041,7 @@ bool Generator::hostData(const DataDecl &d) {
   if (failed)
     return false;
   if (replTop())
-    return replLet(d.target.names[0].name, {HV::K::Dataset, id, {}},
-                   loc(d.range));
+    return replLet(d.target.names[0].name, {HV::K::Dataset, id, {}}, d.range);
   HostVar v;
   v.k = HV::K::Dataset;
   v.ssa.k = HV::K::Dataset;

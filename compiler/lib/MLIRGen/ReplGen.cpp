@@ -295,8 +295,8 @@ bool Generator::replDeclare(const Stmt &s) {
   return replDeclareVar(name, t->second, let->range);
 }
 
-bool Generator::replLet(const std::string &name, const HV &v,
-                        mlir::Location l) {
+bool Generator::replLet(const std::string &name, const HV &v, SourceRange at) {
+  mlir::Location l = loc(at);
   HostVar var;
   var.k = v.k;
   std::string g = "repl." + name;
@@ -327,9 +327,9 @@ bool Generator::replLet(const std::string &name, const HV &v,
   case HV::K::Tensor: {
     auto tt = rtt(v.v);
     if (!tt.hasStaticShape()) {
-      diags.error({}, "'" + name +
+      diags.error(at, "'" + name +
                           "' has a size known only at run time: the session "
-                          "cannot keep it yet");
+                          "cannot keep it between inputs yet");
       failed = true;
       return false;
     }
