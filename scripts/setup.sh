@@ -13,6 +13,8 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev default-jre-headless
   # libraries
   zlib1g-dev libzstd-dev libgtest-dev libgmock-dev
+  # line editing and history of `nnc repl` (linked into the nnc tool only)
+  libedit-dev
   # matrix products of compiled code: nnc_sgemm (runtime/lib/Blas.cpp)
   libopenblas-dev libopenblas0-pthread
   # lit runs on the system python; PyTorch is the numerical reference

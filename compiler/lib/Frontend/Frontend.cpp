@@ -100,6 +100,31 @@ bool Frontend::loadBuffer(const std::string &name, const std::string &text) {
   return loadImports(*main, ".", stack);
 }
 
+bool Frontend::loadBuffers(
+    const std::vector<std::pair<std::string, std::string>> &buffers,
+    std::vector<FileID> &ids) {
+  auto merged = std::make_unique<Program>();
+  bool ok = true;
+  for (auto &[name, text] : buffers) {
+    FileID id = sm.addBuffer(name, text);
+    ids.push_back(id);
+    if (ids.size() == 1)
+      merged->file = id;
+    std::unique_ptr<Program> prog = parseProgram(id, sm, diags);
+    if (!prog) {
+      ok = false;
+      continue;
+    }
+    std::vector<std::string> stack{canonical(name)};
+    ok = loadImports(*prog, dirName(name), stack) && ok;
+    for (StmtPtr &s : prog->items)
+      merged->items.push_back(std::move(s));
+  }
+  programs.push_back(std::move(merged));
+  main = programs.back().get();
+  return ok;
+}
+
 bool Frontend::loadImports(const Program &prog, const std::string &dir,
                            std::vector<std::string> &stack) {
   bool ok = true;

@@ -330,6 +330,35 @@ private:
     hostScopes.back()[name] = std::move(v);
   }
 
+  //===--- nnc repl: one input of a session (ReplGen.cpp) ---===//
+public:
+  mlir::OwningOpRef<mlir::ModuleOp> runRepl(const Program &main,
+                                            ReplInput &input);
+
+private:
+  bool generateReplHost(const Program &main, const ScriptSites &sites);
+  /// At the top level of a REPL input, where variables outlive the input.
+  bool replTop() const { return repl && hostScopes.size() == 1; }
+  /// A public global of the session: defined by this module, or declared
+  /// external (defined by an earlier input's).
+  std::string replGlobal(const std::string &name, mlir::Type memrefType,
+                         bool define);
+  /// What an earlier input's top-level statement defined, as externals.
+  bool replDeclare(const Stmt &s);
+  bool replDeclareVar(const std::string &name, const Type &t, SourceRange at);
+  bool replLet(const std::string &name, const HV &v, SourceRange at);
+  bool replAssign(const AssignStmt &s, HostVar &var, const HV &rhs);
+  bool replOptimizer(const std::string &name, const OptimizerInstance *opt,
+                     SourceRange at);
+  /// The optimizer's state globals; with \p define this module defines
+  /// and initialises them.
+  bool replOptimizerState(const std::string &name, const OptimizerInstance *opt,
+                          bool define, SourceRange at);
+  bool replShow(const Expr &e);
+  bool replGrad(const Expr &e);
+  ReplInput *repl = nullptr;
+  std::map<const OptimizerInstance *, std::string> replOptimizers;
+
   bool host = false;
   std::vector<std::map<std::string, HostVar>> hostScopes;
   std::map<const StepExpr *, unsigned> stepIndex;

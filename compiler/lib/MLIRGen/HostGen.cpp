@@ -446,7 +446,7 @@ std::optional<GV> Generator::hostAsGV(const std::string &name) {
   mlir::Location l = b.getUnknownLoc();
   GV g;
   if (v->k == HV::K::Tensor) {
-    g.value = v->ssa.v;
+    g.value = v->global.empty() ? v->ssa.v : tensorOf(global(v->global, l), l);
     return g;
   }
   mlir::Value x;
@@ -1011,6 +1011,8 @@ bool Generator::hostStmt(const Stmt &s) {
       if (const auto *n = dyn_cast<NameExpr>(c->callee.get());
           n && n->name == "print")
         return hostPrint(*c);
+    if (replTop())
+      return replShow(e);
     hostExpr(e);
     return !failed;
   }
@@ -1060,6 +1062,11 @@ bool Generator::hostLet(const LetStmt &s) {
     if (failed)
       return false;
     for (size_t i = 0; i < values.size(); ++i) {
+      if (replTop()) {
+        if (!replLet(s.target.names[i].name, values[i], s.range))
+          return false;
+        continue;
+      }
       HostVar v;
       v.k = values[i].k;
       v.ssa = values[i];
@@ -1083,6 +1090,8 @@ bool Generator::hostLet(const LetStmt &s) {
     return true;
   }
   if (t.kind == Type::Kind::Optimizer) {
+    if (repl)
+      return replOptimizer(name, t.optimizer, s.range);
     // The optimizer's state, from the first step that uses it.
     const OptimizerInstance *opt = t.optimizer;
     const CheckedBody &top = sema.getBodies().front();
@@ -1116,6 +1125,8 @@ bool Generator::hostLet(const LetStmt &s) {
   HV v = hostExpr(*s.init);
   if (failed)
     return false;
+  if (replTop())
+    return replLet(name, v, s.range);
   HostVar var;
   var.k = v.k;
   switch (v.k) {
@@ -1156,6 +1167,8 @@ bool Generator::hostAssign(const AssignStmt &s) {
   HV rhs = hostExpr(*s.value);
   if (failed)
     return false;
+  if (var->k == HV::K::Tensor && !var->global.empty())
+    return replAssign(s, *var, rhs);
   if (var->k == HV::K::Tensor) {
     if (s.op != AssignOp::Set || var->block != b.getInsertionBlock())
       return fail(s.range, "assigning a tensor variable inside a loop or "
@@ -1517,6 +1530,11 @@ bool Generator::hostData(const DataDecl &d) {
       mlir::Value id = hostDataset(*d.value, static_cast<int>(i));
       if (failed)
         return false;
+      if (replTop()) {
+        if (!replLet(d.target.names[i].name, {HV::K::Dataset, id, {}}, d.range))
+          return false;
+        continue;
+      }
       HostVar v;
       v.k = HV::K::Dataset;
       v.ssa.k = HV::K::Dataset;
@@ -1528,6 +1546,8 @@ bool Generator::hostData(const DataDecl &d) {
   mlir::Value id = hostDataset(*d.value);
   if (failed)
     return false;
+  if (replTop())
+    return replLet(d.target.names[0].name, {HV::K::Dataset, id, {}}, d.range);
   HostVar v;
   v.k = HV::K::Dataset;
   v.ssa.k = HV::K::Dataset;
@@ -1577,7 +1597,7 @@ mlir::Value Generator::hostDataset(const Expr &e, int part) {
     HostVar *v = findVar(n->name);
     if (!v || v->k != HV::K::Dataset)
       return fail(e.range, "this dataset"), nullptr;
-    return v->ssa.v;
+    return v->global.empty() ? v->ssa.v : loadGlobal(v->global, l);
   }
   if (const auto *bin = dyn_cast<BinaryExpr>(&e)) {
     mlir::Value id = hostDataset(*bin->lhs);
@@ -1851,6 +1871,9 @@ Generator::HV Generator::hostExprImpl(const Expr &e, const Type &t) {
       return h;
     }
     h.v = v->global.empty() ? v->ssa.v : loadGlobal(v->global, l);
+    if (v->k == HV::K::Str && !v->global.empty())
+      h.v = b.create<mlir::LLVM::IntToPtrOp>(
+          l, mlir::LLVM::LLVMPointerType::get(&ctx), h.v);
     return h;
   }
   if (const auto *m = dyn_cast<MemberExpr>(&e)) {

@@ -79,6 +79,7 @@ std::vector<std::pair<std::string, Type>> ModelInstance::parameters() const {
 }
 
 std::string nnc::modelPath(const ModelInstance *m) { return m->path; }
+std::string nnc::modelLabel(const ModelInstance *m) { return m->label; }
 std::vector<std::pair<std::string, Type>>
 nnc::modelParameters(const ModelInstance *m) {
   return m->parameters();
@@ -133,6 +134,8 @@ bool Sema::check(const std::vector<const Program *> &imports,
 }
 
 void Sema::dumpTypes(std::ostream &os) const { impl->dumpTypes(os); }
+
+std::string Sema::typeName(const Type &t) const { return impl->type(t); }
 
 const std::deque<CheckedBody> &Sema::getBodies() const { return impl->bodies; }
 

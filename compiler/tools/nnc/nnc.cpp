@@ -22,6 +22,8 @@
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/Parse/Parser.h"
 
+#include "Repl.h"
+
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -193,7 +195,7 @@ void installCrashHandlers() {
       [](void *, const char *reason, bool) { internalError(reason); });
 }
 
-enum class Verb { None, Check, Run, Build };
+enum class Verb { None, Check, Run, Build, Repl };
 
 /// The run's seed: the config entry `seed`, if the script has one.
 uint64_t configSeed(const Sema &sema) {
@@ -368,6 +370,29 @@ int runModule(mlir::ModuleOp module,
 }
 
 int runJob(Verb verb) {
+  if (verb == Verb::Repl) {
+    ReplOptions repl;
+    repl.stdlibDir = stdlibDir.empty() ? std::string(NNC_STDLIB_DIR)
+                                       : std::string(stdlibDir);
+    if (const char *env = std::getenv("NNC_STDLIB"); env && stdlibDir.empty())
+      repl.stdlibDir = env;
+    repl.loadFile = inputFile;
+    repl.color =
+        colorOpt == "always" || (colorOpt == "auto" && isatty(STDERR_FILENO) &&
+                                 std::getenv("NO_COLOR") == nullptr);
+    repl.errorLimit = errorLimit;
+    repl.time = timeRun;
+    for (const std::string &s : setOptions) {
+      size_t eq = s.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "nnc: error: '--set " << s
+                  << "' must have the form name=value\n";
+        return ExitUsage;
+      }
+      repl.overrides.push_back({s.substr(0, eq), s.substr(eq + 1)});
+    }
+    return runRepl(repl);
+  }
   FrontendOptions opts;
   opts.stdlibDir =
       stdlibDir.empty() ? std::string(NNC_STDLIB_DIR) : std::string(stdlibDir);
@@ -514,9 +539,12 @@ int main(int argc, char **argv) {
   // `nnc check FILE ...`: the verb comes first.
   std::vector<const char *> args(argv, argv + argc);
   Verb verb = Verb::None;
-  if (args.size() > 1 &&
-      (std::strcmp(args[1], "check") == 0 || std::strcmp(args[1], "run") == 0 ||
-       std::strcmp(args[1], "build") == 0)) {
+  if (args.size() > 1 && std::strcmp(args[1], "repl") == 0) {
+    verb = Verb::Repl;
+    args.erase(args.begin() + 1);
+  } else if (args.size() > 1 && (std::strcmp(args[1], "check") == 0 ||
+                                 std::strcmp(args[1], "run") == 0 ||
+                                 std::strcmp(args[1], "build") == 0)) {
     verb = std::strcmp(args[1], "run") == 0     ? Verb::Run
            : std::strcmp(args[1], "build") == 0 ? Verb::Build
                                                 : Verb::Check;
@@ -530,6 +558,7 @@ int main(int argc, char **argv) {
         << "'\nusage: nnc check FILE [--set name=value]...\n"
            "       nnc run FILE [--set name=value]... [--max-steps N]\n"
            "       nnc build FILE -o PROGRAM [--set name=value]...\n"
+           "       nnc repl [FILE]\n"
            "       nnc --emit=tokens|ast|typed|nn|autodiff|linalg|llvm FILE\n";
     return ExitUsage;
   }
@@ -546,6 +575,8 @@ int main(int argc, char **argv) {
           "  nnc check FILE            check a script without running it\n"
           "  nnc run FILE              compile the script and run it\n"
           "  nnc build FILE -o PROG    compile the script into a program\n"
+          "  nnc repl [FILE]           an interactive session (FILE: load it "
+          "first)\n"
           "  nnc --emit=STAGE FILE     print a stage: tokens, ast, typed, nn, "
           "autodiff, linalg, llvm\n",
           &errs)) {
@@ -553,7 +584,7 @@ int main(int argc, char **argv) {
     std::cerr << errors;
     return ExitUsage;
   }
-  if (inputFile.empty()) {
+  if (inputFile.empty() && verb != Verb::Repl) {
     std::cerr << "nnc: error: no input file\nusage: nnc check FILE "
                  "[--set name=value]...\n";
     return ExitUsage;
@@ -563,7 +594,14 @@ int main(int argc, char **argv) {
                  "FILE' or '--emit=STAGE'\n";
     return ExitUsage;
   }
-  if (verb != Verb::Run &&
+  if (verb == Verb::Repl &&
+      (emit != Emit::None || verifyDiags || maxSteps.getNumOccurrences() ||
+       saveInit.getNumOccurrences() || saveFinal.getNumOccurrences())) {
+    std::cerr << "nnc: error: 'nnc repl' takes --stdlib, --set, --time and "
+                 "an optional script to load\n";
+    return ExitUsage;
+  }
+  if (verb != Verb::Run && verb != Verb::Repl &&
       (maxSteps.getNumOccurrences() || saveInit.getNumOccurrences() ||
        saveFinal.getNumOccurrences() || timeRun.getNumOccurrences() ||
        statePath.getNumOccurrences() || resumePath.getNumOccurrences())) {

@@ -39,6 +39,14 @@ public:
   bool load(const std::string &path);
   /// Parses text given directly (tests, REPL) as the main script.
   bool loadBuffer(const std::string &name, const std::string &text);
+  /// Parses several buffers (name, text) as one main script: the items of
+  /// each, in order (`nnc repl`: the accepted inputs, then the new one).
+  /// A buffer's imports are resolved against the directory of its name.
+  /// \p ids receives the buffers' file ids. Returns false on a syntax error
+  /// or a missing import.
+  bool
+  loadBuffers(const std::vector<std::pair<std::string, std::string>> &buffers,
+              std::vector<FileID> &ids);
   /// Checks the loaded program. Returns false if there were errors.
   bool check();
 

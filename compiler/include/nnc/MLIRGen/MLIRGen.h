@@ -46,6 +46,40 @@ generateMLIR(mlir::MLIRContext &ctx, const Program &main, const Sema &sema,
              const SourceManager &sm, DiagnosticEngine &diags,
              bool hostProgram = true);
 
+/// One input of `nnc repl` (compiler/lib/MLIRGen/ReplGen.cpp). The checked
+/// program is the session: the items of the inputs that ran before, then
+/// the new ones from \p firstItem on. Only the new items are compiled, into
+/// `@<entry>() -> i32`; what the earlier ones defined is declared external:
+/// the session's variables are public memref.globals (`@"repl.x"`, a model's
+/// `@"net.fc1.weight"`) defined by the module of the input that declared
+/// them, whose addresses the REPL hands to later modules' JIT.
+struct ReplInput {
+  size_t firstItem = 0;
+  std::string entry = "nnc_repl";
+  /// Random ops get the streams from here on, so each input draws new
+  /// numbers; `streamEnd` receives the first unused one.
+  int64_t streamBase = 0;
+  int64_t streamEnd = 0;
+  /// Print the value of a top-level expression statement of the new items.
+  bool show = true;
+  /// `:grad EXPR wrt NAME`: prints the gradient of the scalar \p gradOf (a
+  /// top-level expression of the new items) with respect to the tensor
+  /// variable or the model's parameters named \p wrt.
+  const Expr *gradOf = nullptr;
+  std::string wrt;
+  /// The public globals earlier inputs defined (in), and those this
+  /// module defines (out).
+  std::vector<std::string> known;
+  std::vector<std::string> defined;
+};
+
+/// The module of one REPL input (see ReplInput), or null after reporting
+/// through `diags`.
+mlir::OwningOpRef<mlir::ModuleOp>
+generateReplMLIR(mlir::MLIRContext &ctx, const Program &main, const Sema &sema,
+                 const SourceManager &sm, DiagnosticEngine &diags,
+                 ReplInput &input);
+
 } // namespace nnc
 
 #endif // NNC_MLIRGEN_MLIRGEN_H

@@ -46,6 +46,8 @@ class SemaImpl;
 /// generation.
 /// The instance's name in checkpoints: `net`, `net.fc1`.
 std::string modelPath(const ModelInstance *m);
+/// The constructor call it was made by: `Linear(784, 256)`.
+std::string modelLabel(const ModelInstance *m);
 /// Its trainable tensors in declaration order, named relative to the
 /// instance (`fc1.weight`, `fc1.bias`, ...), with their types.
 std::vector<std::pair<std::string, Type>>
@@ -108,6 +110,10 @@ public:
   /// `--emit=typed`: every checked expression with its type, grouped by the
   /// body (and instantiation) it was checked in.
   void dumpTypes(std::ostream &os) const;
+
+  /// A type as diagnostics spell it, symbols by name: `f32[B, 784]`
+  /// (`nnc repl`'s `:type`).
+  std::string typeName(const Type &t) const;
 
   /// Every checked body; the first is the script.
   const std::deque<CheckedBody> &getBodies() const;
