@@ -6,6 +6,8 @@
 // once the script is compiled (its config is fixed at build time):
 //
 //   prog [--max-steps N] [--save-init PATH] [--save-final PATH] [--time]
+//        [--progress auto|bar|lines|off] [--quiet] [--metrics PATH]
+//        [--plot PATH]
 //
 // Exit codes as for `nnc run`: 0, 1 (an error while running), 2 (a bad
 // command line).
@@ -29,7 +31,9 @@ int usage(const char *prog, const std::string &problem) {
     std::fprintf(stderr, "%s: error: %s\n", prog, problem.c_str());
   std::fprintf(stderr,
                "usage: %s [--max-steps N] [--save-init PATH] "
-               "[--save-final PATH] [--time]\n",
+               "[--save-final PATH] [--time]\n"
+               "       [--progress auto|bar|lines|off] [--quiet] "
+               "[--metrics PATH] [--plot PATH]\n",
                prog);
   return problem.empty() ? 0 : 2;
 }
@@ -38,6 +42,8 @@ int usage(const char *prog, const std::string &problem) {
 
 int main(int argc, char **argv) {
   nnc::rt::RunOptions options;
+  std::string progress = "auto", metrics, plot;
+  bool progressGiven = false, quiet = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::string value;
@@ -57,6 +63,16 @@ int main(int argc, char **argv) {
       return usage(argv[0], "");
     if (name == "--time" && eq == std::string::npos) {
       options.timeSteps = true;
+    } else if (name == "--quiet" && eq == std::string::npos) {
+      quiet = true;
+    } else if (name == "--progress") {
+      if (!next(progress))
+        return usage(argv[0], "--progress needs auto, bar, lines or off");
+      progressGiven = true;
+    } else if (name == "--metrics" || name == "--plot") {
+      if (!next(value) || value.empty())
+        return usage(argv[0], name + " needs a path");
+      (name == "--metrics" ? metrics : plot) = value;
     } else if (name == "--max-steps") {
       if (!next(value))
         return usage(argv[0], "--max-steps needs a number");
@@ -75,6 +91,10 @@ int main(int argc, char **argv) {
       return usage(argv[0], "unknown option '" + a + "'");
     }
   }
+  std::string problem = nnc::rt::setProgressOptions(
+      options, progress, progressGiven, quiet, metrics, plot);
+  if (!problem.empty())
+    return usage(argv[0], problem);
   nnc::rt::setRunOptions(options);
   return nnc_main();
 }
