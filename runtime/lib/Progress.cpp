@@ -512,7 +512,7 @@ void nnc_rt_epoch_begin(int64_t loader, int64_t epoch, int64_t epochs) {
   if (budget >= 0)
     p.total = std::min(p.total, std::max<int64_t>(budget - p.steps, 0));
   p.epochStart = Clock::now();
-  if (p.mode == Mode::Bar)
+  if (p.mode == Mode::Bar && p.total > 0)
     p.drawBar();
 }
 
@@ -521,6 +521,12 @@ void nnc_rt_epoch_end(int64_t loader) {
   if (!p.active || loader != p.loader)
     return;
   p.active = false;
+  if (p.row().steps == 0) {
+    // No step ran (the step budget was spent, or no batches): no epoch.
+    p.table.pop_back();
+    p.clearLine();
+    return;
+  }
   Clock::time_point now = Clock::now();
   Row &r = p.row();
   r.step = p.steps;
