@@ -477,7 +477,12 @@ void progress::afterPrint() {
     p.drawBar();
 }
 
-void progress::beforeError() { state().clearLine(); }
+void progress::beforeError() {
+  // A finished epoch keeps its line; a bar is cleared.
+  Progress &p = state();
+  p.flushSummary(true);
+  p.clearLine();
+}
 
 void progress::batch(int64_t loader, int64_t rows) {
   Progress &p = state();

@@ -47,7 +47,8 @@ void runEnd();
 void beforePrint();
 /// After the script's line: draws the bar again.
 void afterPrint();
-/// Before an error message: clears the bar.
+/// Before an error message: prints an ended epoch's summary, clears the
+/// bar.
 void beforeError();
 /// nnc_rt_loader_next of \p loader returned \p rows.
 void batch(int64_t loader, int64_t rows);
