@@ -1544,10 +1544,4 @@ void nnc::rt::detail::setLocation(const std::string &location) {
 
 void nnc::rt::detail::fail(const std::string &message) { ::fail(message); }
 
-bool nnc::rt::detail::writeAtomically(const std::string &path,
-                                      const std::string &bytes,
-                                      std::string &error) {
-  return ::writeAtomically(path, bytes, error);
-}
-
 std::string nnc::rt::detail::repr(double value) { return reprOf(value); }

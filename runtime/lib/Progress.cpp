@@ -20,10 +20,11 @@
 //   4. The summary is printed at the first of: the script's next print (it
 //      then leaves the metrics to the script's own line), the next epoch,
 //      the end of the run (with the metrics). --plot is redrawn when an
-//      epoch's row is final: at the next epoch and at the end of the run.
+//      epoch's row is final (at the next epoch), at most every 2 s, and at
+//      the end of the run.
 //
-// --metrics and --plot are always replaced atomically (temporary file,
-// rename), so a killed run leaves the rows of the epochs it finished.
+// --metrics and --plot are always replaced by a rename of a temporary
+// file, so a killed run leaves the rows of the epochs it finished.
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,6 +138,49 @@ bool utf8Terminal() {
   return false;
 }
 
+/// Creates the missing parent directories of \p path.
+void makeParents(const std::string &path) {
+  for (size_t at = path.find('/', 1); at != std::string::npos;
+       at = path.find('/', at + 1))
+    ::mkdir(path.substr(0, at).c_str(), 0777);
+}
+
+/// Replaces \p path with \p bytes: a temporary file beside it, renamed
+/// over it, so that a reader - or a run killed meanwhile - finds the old
+/// file or the new one, never a part. Without the fsync of checkpoints
+/// (HostABI's writeAtomically): these files are rewritten every epoch, and
+/// an fsync costs milliseconds, more than a small epoch.
+bool replaceFile(const std::string &path, const std::string &bytes,
+                 std::string &error) {
+  makeParents(path);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  FILE *f = std::fopen(tmp.c_str(), "wb");
+  if (!f) {
+    error = "'" + path + "': cannot create temporary file '" + tmp +
+            "': " + std::strerror(errno);
+    return false;
+  }
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  int e = errno;
+  if (std::fclose(f) != 0 && ok) {
+    ok = false;
+    e = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    error = "'" + path + "': cannot write temporary file '" + tmp +
+            "': " + std::strerror(e);
+    return false;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    e = errno;
+    ::unlink(tmp.c_str());
+    error = "'" + path + "': cannot replace the file: " + std::strerror(e);
+    return false;
+  }
+  return true;
+}
+
 /// One training epoch: a row of --metrics and a point of each --plot curve.
 struct Row {
   int64_t epoch = 0;  ///< as shown: n of "epoch n/N"
@@ -168,6 +212,7 @@ struct Progress {
   int64_t rows = 1;  ///< of the current batch
   Clock::time_point epochStart, lastOutput;
   size_t tailWidth = 0; ///< the longest figures of the bar this epoch
+  Clock::time_point lastPlot;
   std::vector<int64_t> epochCounts; ///< per loader id: epochs begun
 
   /// What stderr shows on the current (unterminated) line: nothing, the bar
@@ -342,7 +387,7 @@ struct Progress {
       csv += "\n";
     }
     std::string error;
-    if (!detail::writeAtomically(metricsPath, csv, error)) {
+    if (!replaceFile(metricsPath, csv, error)) {
       detail::setLocation("--metrics");
       detail::fail(error);
     }
@@ -351,6 +396,7 @@ struct Progress {
   void writePlot() {
     if (plotPath.empty())
       return;
+    lastPlot = Clock::now();
     std::vector<plot::Series> series;
     series.push_back({"train_loss", {}});
     for (const std::string &c : columns)
@@ -367,7 +413,7 @@ struct Progress {
     }
     std::string png, error;
     if (!plot::render(series, png, error) ||
-        !detail::writeAtomically(plotPath, png, error)) {
+        !replaceFile(plotPath, png, error)) {
       detail::setLocation("--plot");
       detail::fail(error);
     }
@@ -385,10 +431,7 @@ void checkWritable(const char *option, const std::string &path) {
   std::string error;
   const std::string probe =
       path + ".tmp." + std::to_string(::getpid()) + ".probe";
-  std::string parent = path.substr(0, path.find_last_of('/') + 1);
-  for (size_t at = parent.find('/', 1); at != std::string::npos;
-       at = parent.find('/', at + 1))
-    ::mkdir(parent.substr(0, at).c_str(), 0777);
+  makeParents(path);
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     detail::setLocation(option);
@@ -416,7 +459,7 @@ void progress::runStart() {
   p = Progress();
   const RunOptions &o = detail::runOptions();
   p.start = Clock::now();
-  p.lastOutput = p.start;
+  p.lastOutput = p.lastPlot = p.start;
   switch (o.progress) {
   case RunOptions::Progress::Auto: {
     const char *term = std::getenv("TERM");
@@ -500,7 +543,9 @@ void nnc_rt_epoch_begin(int64_t loader, int64_t epoch, int64_t epochs) {
   Progress &p = state();
   bool hadRows = !p.table.empty();
   p.flushSummary(true);
-  if (hadRows)
+  // The plot of the epochs so far, at most every 2 s (drawing one takes
+  // milliseconds, more than a small epoch); always at the end of the run.
+  if (hadRows && seconds(p.lastPlot, Clock::now()) >= 2)
     p.writePlot();
   if (loader >= 0 && size_t(loader) >= p.epochCounts.size())
     p.epochCounts.resize(size_t(loader) + 1, 0);

@@ -26,10 +26,6 @@ const RunOptions &runOptions();
 void setLocation(const std::string &location);
 /// Prints "[<location>: ]error: <message>" to stderr and exits with 1.
 [[noreturn]] void fail(const std::string &message);
-/// Replaces \p path with \p bytes atomically (temporary file, fsync,
-/// rename), creating missing parent directories.
-bool writeAtomically(const std::string &path, const std::string &bytes,
-                     std::string &error);
 /// A double as Python's repr prints it (nnc_rt_print_f64).
 std::string repr(double value);
 } // namespace detail
