@@ -17,6 +17,9 @@ PACKAGES=(
   libedit-dev
   # matrix products of compiled code: nnc_sgemm (runtime/lib/Blas.cpp)
   libopenblas-dev libopenblas0-pthread
+  # --plot (runtime/lib/Plot.cpp): cairo's header to build, the library
+  # (loaded with dlopen) and a font to run
+  libcairo2-dev libcairo2 fonts-dejavu-core
   # lit runs on the system python; PyTorch is the numerical reference
   python3 python3-torch
   # a decimal-comma locale, for the test that number parsing ignores it

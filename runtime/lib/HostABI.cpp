@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/HostABI.h"
+#include "Progress.h"
 #include "nnc/runtime/Dataset.h"
 #include "nnc/runtime/Safetensors.h"
 
@@ -121,6 +122,7 @@ State &state() {
 /// Prints "[<location>: ]error: <message>" to stderr and exits with 1.
 [[noreturn]] void fail(const std::string &message) {
   std::fflush(stdout);
+  nnc::rt::progress::beforeError();
   const std::string &loc = state().location;
   std::string line = (loc.empty() ? "" : loc + ": ") + "error: " + message;
   std::fprintf(stderr, "%s\n", line.c_str());
@@ -628,6 +630,8 @@ private:
 
 void printValue(const std::string &text) {
   State &s = state();
+  if (!s.lineOpen)
+    nnc::rt::progress::beforePrint();
   if (s.lineOpen)
     std::fputc(' ', stdout);
   s.lineOpen = true;
@@ -960,6 +964,32 @@ void nnc::rt::setRunOptions(const RunOptions &options) {
   runOptions().saveFinal = absolute(options.saveFinal);
   runOptions().statePath = absolute(options.statePath);
   runOptions().resumePath = absolute(options.resumePath);
+  runOptions().metricsPath = absolute(options.metricsPath);
+  runOptions().plotPath = absolute(options.plotPath);
+}
+
+std::string nnc::rt::setProgressOptions(RunOptions &options,
+                                        const std::string &mode, bool modeGiven,
+                                        bool quiet, const std::string &metrics,
+                                        const std::string &plot) {
+  using P = RunOptions::Progress;
+  static const std::pair<const char *, P> modes[] = {
+      {"auto", P::Auto}, {"bar", P::Bar}, {"lines", P::Lines}, {"off", P::Off}};
+  const std::pair<const char *, P> *found = nullptr;
+  for (const auto &m : modes)
+    if (mode == m.first)
+      found = &m;
+  if (!found)
+    return "--progress must be auto, bar, lines or off, but it is '" + mode +
+           "'";
+  if (quiet && modeGiven && found->second != P::Off)
+    return "--quiet and --progress=" + mode + " contradict each other";
+  if (!metrics.empty() && metrics == plot)
+    return "--metrics and --plot name the same file '" + metrics + "'";
+  options.progress = quiet ? P::Off : found->second;
+  options.metricsPath = metrics;
+  options.plotPath = plot;
+  return "";
 }
 
 void nnc::rt::keepLargeBlocksInHeap() {
@@ -1026,11 +1056,13 @@ void nnc_rt_init(int64_t seed) {
     std::fflush(stdout);
     state() = State();
     state().seed = uint64_t(seed);
+    nnc::rt::progress::runStart();
   });
 }
 
 int32_t nnc_rt_finish(void) {
   return guarded([&]() -> int32_t {
+    nnc::rt::progress::runEnd();
     State &s = state();
     int32_t status = 0;
     std::string problem;
@@ -1244,6 +1276,7 @@ int64_t nnc_rt_loader_next(int64_t id) {
     int64_t rows = 0;
     if (!l.loader.next(nullptr, nullptr, nullptr, rows))
       return int64_t(0);
+    nnc::rt::progress::batch(id, rows);
     const std::vector<int64_t> &order = l.loader.order();
     for (int64_t r = 0; r < rows; ++r)
       l.current.push_back(l.shuffle ? order[size_t(start + r)] : start + r);
@@ -1313,6 +1346,7 @@ void nnc_rt_print_end(void) {
     std::fputc('\n', stdout);
     std::fflush(stdout);
     state().lineOpen = false;
+    nnc::rt::progress::afterPrint();
   });
 }
 
@@ -1713,6 +1747,10 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_step_done),
       NNC_SYM(nnc_rt_loss_not_finite),
       NNC_SYM(nnc_rt_label_out_of_range),
+      NNC_SYM(nnc_rt_epoch_begin),
+      NNC_SYM(nnc_rt_epoch_end),
+      NNC_SYM(nnc_rt_step_loss),
+      NNC_SYM(nnc_rt_epoch_metric),
       NNC_SYM(nnc_rt_dataset_idx),
       NNC_SYM(nnc_rt_dataset_csv),
       NNC_SYM(nnc_rt_dataset_npy),
@@ -1778,3 +1816,17 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
 #undef NNC_SYM
   return symbols;
 }
+
+//===----------------------------------------------------------------------===//
+// Helpers for the rest of the runtime (Progress.h)
+//===----------------------------------------------------------------------===//
+
+const RunOptions &nnc::rt::detail::runOptions() { return ::runOptions(); }
+
+void nnc::rt::detail::setLocation(const std::string &location) {
+  state().location = location;
+}
+
+void nnc::rt::detail::fail(const std::string &message) { ::fail(message); }
+
+std::string nnc::rt::detail::repr(double value) { return reprOf(value); }

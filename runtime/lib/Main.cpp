@@ -7,6 +7,8 @@
 //
 //   prog [--set name=value]... [--max-steps N] [--save-init PATH]
 //        [--save-final PATH] [--state PATH] [--resume PATH] [--time]
+//        [--progress auto|bar|lines|off] [--quiet] [--metrics PATH]
+//        [--plot PATH]
 //
 // `--set` changes the config entries that the program reads when it runs:
 // those used only as numbers of the host program (epochs, patience, ...).
@@ -70,7 +72,9 @@ int usage(const char *prog, const std::string &problem) {
                "usage: %s [--set name=value]... [--max-steps N] "
                "[--save-init PATH]\n"
                "       [--save-final PATH] [--state PATH] [--resume PATH] "
-               "[--time]\n",
+               "[--time]\n"
+               "       [--progress auto|bar|lines|off] [--quiet] "
+               "[--metrics PATH] [--plot PATH]\n",
                prog);
   if (!problem.empty())
     return 2;
@@ -142,6 +146,8 @@ std::string setConfig(const std::string &assignment,
 
 int main(int argc, char **argv) {
   nnc::rt::RunOptions options;
+  std::string progress = "auto", metrics, plot;
+  bool progressGiven = false, quiet = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::string value;
@@ -174,6 +180,16 @@ int main(int argc, char **argv) {
     }
     if (name == "--time" && eq == std::string::npos) {
       options.timeSteps = true;
+    } else if (name == "--quiet" && eq == std::string::npos) {
+      quiet = true;
+    } else if (name == "--progress") {
+      if (!next(progress))
+        return usage(argv[0], "--progress needs auto, bar, lines or off");
+      progressGiven = true;
+    } else if (name == "--metrics" || name == "--plot") {
+      if (!next(value) || value.empty())
+        return usage(argv[0], name + " needs a path");
+      (name == "--metrics" ? metrics : plot) = value;
     } else if (name == "--max-steps") {
       if (!next(value))
         return usage(argv[0], "--max-steps needs a number");
@@ -196,6 +212,10 @@ int main(int argc, char **argv) {
       return usage(argv[0], "unknown option '" + a + "'");
     }
   }
+  std::string problem = nnc::rt::setProgressOptions(
+      options, progress, progressGiven, quiet, metrics, plot);
+  if (!problem.empty())
+    return usage(argv[0], problem);
   nnc::rt::setRunOptions(options);
   return nnc_main();
 }

@@ -384,6 +384,13 @@ private:
   };
   std::vector<LoopFlags> loops;
   LoopFlags newLoopFlags(mlir::Location l);
+  /// Per loop around the statement being generated, innermost last: the
+  /// 1-based iteration and the trip count (i64) of a `for a in lo..hi`, null
+  /// for other loops; the "epoch n/N" of a training loop's progress.
+  std::vector<std::pair<mlir::Value, mlir::Value>> loopEpochs;
+  /// How many of those loops run a step: an evaluate inside one reports its
+  /// metrics as the epoch's (nnc_rt_epoch_metric).
+  int trainingLoops = 0;
   std::string stepsDone, maxSteps;
 
   //===--- resuming: --state and --resume (HostGen.cpp, "Resuming") ---===//

@@ -1311,7 +1311,11 @@ bool Generator::hostWhile(const WhileStmt &s) {
               l);
   loops.push_back(flags);
   hostScopes.emplace_back();
+  loopEpochs.emplace_back();
+  trainingLoops += steps;
   bool ok = hostBlock(s.body);
+  trainingLoops -= steps;
+  loopEpochs.pop_back();
   hostScopes.pop_back();
   loops.pop_back();
   b.create<mlir::scf::YieldOp>(l);
@@ -1335,8 +1339,12 @@ bool Generator::hostFor(const ForStmt &s) {
                 l);
     loops.push_back(flags);
     hostScopes.emplace_back();
+    loopEpochs.emplace_back();
+    trainingLoops += steps;
     bind();
     bool ok = !failed && hostBlock(s.body);
+    trainingLoops -= steps;
+    loopEpochs.pop_back();
     hostScopes.pop_back();
     loops.pop_back();
     return ok;
@@ -1395,6 +1403,15 @@ bool Generator::hostFor(const ForStmt &s) {
       v.ssa.k = HV::K::Int;
       v.ssa.v = iv;
       declare(s.target.names[0].name, v);
+      // The iteration 1.. and the trip count, for a training loop inside.
+      auto one = b.create<mlir::arith::ConstantIntOp>(l, 1, 64);
+      mlir::Value count = b.create<mlir::arith::SubIOp>(l, hi.v, lo.v);
+      if (r->inclusive)
+        count = b.create<mlir::arith::AddIOp>(l, count, one);
+      loopEpochs.back() = {
+          b.create<mlir::arith::AddIOp>(
+              l, b.create<mlir::arith::SubIOp>(l, iv, lo.v), one),
+          count};
     });
     if (!ok)
       return false;
@@ -1463,6 +1480,15 @@ bool Generator::hostFor(const ForStmt &s) {
   } else {
     startNext();
   }
+  if (steps) {
+    // A training loop: the progress display's epoch n of N.
+    mlir::Value none = b.create<mlir::arith::ConstantIntOp>(l, -1, 64);
+    std::pair<mlir::Value, mlir::Value> e =
+        loopEpochs.empty() ? std::pair<mlir::Value, mlir::Value>{}
+                           : loopEpochs.back();
+    rt("nnc_rt_epoch_begin", {},
+       {loader, e.first ? e.first : none, e.second ? e.second : none}, l);
+  }
   auto w =
       b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{}, mlir::ValueRange{});
   mlir::OpBuilder::InsertionGuard guard(b);
@@ -1516,6 +1542,10 @@ bool Generator::hostFor(const ForStmt &s) {
     return false;
   b.setInsertionPointToEnd(after);
   b.create<mlir::scf::YieldOp>(l);
+  if (steps) {
+    b.setInsertionPointAfter(w);
+    rt("nnc_rt_epoch_end", {}, {loader}, l);
+  }
   return true;
 }
 
@@ -2320,6 +2350,14 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
           b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), loss)},
          l);
     }
+    // The loss for the progress display, the epoch summary and --metrics.
+    rt("nnc_rt_step_loss", {},
+       {b.create<mlir::arith::ExtFOp>(
+           l, b.getF64Type(),
+           b.create<mlir::tensor::ExtractOp>(l, call.getResult(0),
+                                             mlir::ValueRange{})
+               .getResult())},
+       l);
     b.create<mlir::scf::YieldOp>(l, call.getResult(0));
     b.setInsertionPointToStart(ifOp.elseBlock());
     b.create<mlir::scf::YieldOp>(
@@ -2406,6 +2444,17 @@ Generator::HV Generator::hostEvaluate(const EvaluateExpr &e) {
     h.fields.push_back(
         {e.metrics[i].name.name,
          b.create<mlir::arith::DivFOp>(l, loadGlobal(sums[i], l), count)});
+  if (trainingLoops > 0) {
+    // In a loop that trains: the epoch's metrics, named after the data
+    // (`valid` in `evaluate net on batches(valid, 1000)`): valid_loss, ...
+    const Expr *data = e.data.get();
+    if (const auto *c = dyn_cast<CallExpr>(data); c && !c->args.empty())
+      data = c->args[0].value.get();
+    const auto *n = dyn_cast<NameExpr>(data);
+    std::string prefix = n ? n->name : "eval" + std::to_string(k->second);
+    for (auto &[name, value] : h.fields)
+      rt("nnc_rt_epoch_metric", {}, {str(prefix + "_" + name, l), value}, l);
+  }
   return h;
 }
 

@@ -139,6 +139,25 @@ cl::opt<bool> timeRun(
     cl::desc("nnc run: report the compile time and, at the end, the median "
              "time per training step"),
     cl::init(false), cl::cat(nncCategory));
+cl::opt<std::string> progressMode(
+    "progress",
+    cl::desc("nnc run: how training progress shows on stderr: auto (a bar "
+             "on a terminal, else a line every 10 s and one per epoch), bar, "
+             "lines or off"),
+    cl::value_desc("mode"), cl::init("auto"), cl::cat(nncCategory));
+cl::opt<bool> quiet("quiet",
+                    cl::desc("nnc run: no progress output (--progress=off)"),
+                    cl::init(false), cl::cat(nncCategory));
+cl::opt<std::string> metricsFile(
+    "metrics",
+    cl::desc("nnc run: write one CSV row per training epoch (steps, train "
+             "loss, time, the metrics of the evaluates in the epoch)"),
+    cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<std::string> plotFile(
+    "plot",
+    cl::desc("nnc run: draw the loss and accuracy curves per epoch into a "
+             "PNG file (needs libcairo2)"),
+    cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
 cl::opt<std::string> outputFile("o",
                                 cl::desc("nnc build: the program to write"),
                                 cl::value_desc("path"), cl::init(""),
@@ -357,6 +376,9 @@ int runModule(mlir::ModuleOp module,
   run.timeSteps = timeRun;
   run.statePath = statePath;
   run.resumePath = resumePath;
+  rt::setProgressOptions(run, progressMode,
+                         progressMode.getNumOccurrences() > 0, quiet,
+                         metricsFile, plotFile); // checked in main()
   rt::setRunOptions(run);
   if (timeRun)
     std::fprintf(stderr, "nnc: compiled in %.2f s\n",
@@ -601,12 +623,33 @@ int main(int argc, char **argv) {
                  "an optional script to load\n";
     return ExitUsage;
   }
-  if (verb != Verb::Run && verb != Verb::Repl &&
+  if (verb != Verb::Run &&
       (maxSteps.getNumOccurrences() || saveInit.getNumOccurrences() ||
-       saveFinal.getNumOccurrences() || timeRun.getNumOccurrences() ||
+       saveFinal.getNumOccurrences() ||
+       (timeRun.getNumOccurrences() && verb != Verb::Repl) ||
        statePath.getNumOccurrences() || resumePath.getNumOccurrences())) {
     std::cerr << "nnc: error: --max-steps, --save-init, --save-final, "
                  "--state, --resume and --time are options of 'nnc run'\n";
+    return ExitUsage;
+  }
+  if (verb != Verb::Run &&
+      (progressMode.getNumOccurrences() || quiet.getNumOccurrences() ||
+       metricsFile.getNumOccurrences() || plotFile.getNumOccurrences())) {
+    std::cerr << "nnc: error: --progress, --quiet, --metrics and --plot are "
+                 "options of 'nnc run'\n";
+    return ExitUsage;
+  }
+  for (cl::opt<std::string> *path : {&metricsFile, &plotFile})
+    if (path->getNumOccurrences() && path->empty()) {
+      std::cerr << "nnc: error: --" << path->ArgStr.str() << " needs a path\n";
+      return ExitUsage;
+    }
+  rt::RunOptions progressCheck;
+  if (std::string problem = rt::setProgressOptions(
+          progressCheck, progressMode, progressMode.getNumOccurrences() > 0,
+          quiet, metricsFile, plotFile);
+      !problem.empty()) {
+    std::cerr << "nnc: error: " << problem << "\n";
     return ExitUsage;
   }
   if (verb == Verb::Build && outputFile.empty()) {

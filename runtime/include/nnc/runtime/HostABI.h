@@ -173,6 +173,45 @@ void nnc_rt_label_out_of_range(int64_t label, int64_t classes);
 void nnc_rt_size_mismatch(int64_t size, int64_t expected, const char *location);
 
 //===----------------------------------------------------------------------===//
+// Training progress: the progress bar or lines on stderr, the per-epoch
+// summary, `--metrics PATH` (CSV) and `--plot PATH` (PNG); runtime/lib/
+// Progress.cpp and Plot.cpp, documented in docs/language.md.
+//
+// A training loop is a `for (x, y) in batches(...)` loop whose body runs a
+// `step`; each run of it is one epoch:
+//
+//   nnc_rt_loader_start(%l, -1)
+//   nnc_rt_epoch_begin(%l, %n, %N)        // epoch n of N (-1: not known)
+//   loop: nnc_rt_loader_next(%l) ... step ... nnc_rt_step_loss(%loss)
+//   nnc_rt_epoch_end(%l)
+//   ... nnc_rt_epoch_metric("valid_loss", %m) for each metric of an
+//       `evaluate` inside a loop that trains ...
+//
+// The progress output goes to stderr; the script's print to stdout. On a
+// terminal, print clears the bar first and redraws it after its line.
+//===----------------------------------------------------------------------===//
+
+/// A training loop over loader \p loader starts epoch \p epoch (1-based;
+/// -1: the loader's own count) of \p epochs (-1: not known). Ends the
+/// previous epoch's summary line if it is still open.
+void nnc_rt_epoch_begin(int64_t loader, int64_t epoch, int64_t epochs);
+
+/// The training loop over \p loader ended (all batches, `break` or the
+/// step budget): the epoch's row of --metrics is written and its summary
+/// waits for the metrics of the evaluates that follow.
+void nnc_rt_epoch_end(int64_t loader);
+
+/// The loss of the optimizer step just taken (after nnc_rt_step_done); its
+/// batch is the current batch of the running training loop, whose size
+/// weights it in the epoch's mean train loss.
+void nnc_rt_step_loss(double loss);
+
+/// The value of metric \p name (e.g. "valid_accuracy") of an `evaluate` in
+/// a loop that trains: a column of --metrics and a curve of --plot, for the
+/// epoch that began last. Ignored before the first epoch.
+void nnc_rt_epoch_metric(const char *name, double value);
+
+//===----------------------------------------------------------------------===//
 // Datasets
 //
 // A dataset holds n samples in memory: float32 features of a fixed shape,
@@ -534,7 +573,22 @@ struct RunOptions {
   /// `--set name=value` of a built program, for the config entries it reads
   /// when it runs (checked by main(): known, changeable, well-typed).
   std::map<std::string, std::string> config;
+  /// `--progress`: Auto is Bar when stderr is a terminal (and TERM is not
+  /// "dumb"), else Lines; Off (`--quiet`) prints no progress at all.
+  enum class Progress { Auto, Bar, Lines, Off } progress = Progress::Auto;
+  std::string metricsPath; ///< `--metrics PATH`: per-epoch CSV
+  std::string plotPath;    ///< `--plot PATH`: learning curves, PNG
 };
+
+/// Sets the progress options of \p options from a command line: `--progress
+/// MODE` (auto, bar, lines or off; \p modeGiven when it was given),
+/// `--quiet`, `--metrics PATH`, `--plot PATH` ("" when not given). Returns
+/// the problem for a usage error, or "": an unknown mode, --quiet with a
+/// mode other than off, --metrics and --plot naming the same file.
+std::string setProgressOptions(RunOptions &options, const std::string &mode,
+                               bool modeGiven, bool quiet,
+                               const std::string &metrics,
+                               const std::string &plot);
 
 /// Sets the options that nnc_rt_max_steps() and friends report. Relative
 /// paths are the command line's: they are made absolute against the
