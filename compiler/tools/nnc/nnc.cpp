@@ -158,6 +158,16 @@ cl::opt<std::string> plotFile(
     cl::desc("nnc run: draw the loss and accuracy curves per epoch into a "
              "PNG file (needs libcairo2)"),
     cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<unsigned> buildOptLevel(
+    "O", cl::Prefix,
+    cl::desc("nnc build: LLVM's optimization level, -O0 to -O3 (default -O3)"),
+    cl::init(3), cl::cat(nncCategory));
+cl::opt<std::string> targetCPU(
+    "target-cpu",
+    cl::desc("nnc build: the CPU to compile for: generic (the default: the "
+             "program runs on any machine of this architecture), native "
+             "(this machine's CPU) or an LLVM CPU name (x86-64-v3, znver3)"),
+    cl::value_desc("cpu"), cl::init("generic"), cl::cat(nncCategory));
 cl::opt<std::string> outputFile("o",
                                 cl::desc("nnc build: the program to write"),
                                 cl::value_desc("path"), cl::init(""),
@@ -269,20 +279,14 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
   if (!llvmModule)
     return fail("internal error: the script could not be translated to LLVM "
                 "IR");
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    return fail("internal error: " + llvm::toString(builder.takeError()));
-  builder->setRelocationModel(llvm::Reloc::PIC_);
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto machine = builder->createTargetMachine();
+  std::string machineError;
+  std::shared_ptr<llvm::TargetMachine> machine =
+      makeTargetMachine(targetCPU, buildOptLevel, /*pic=*/true, machineError);
   if (!machine)
-    return fail("internal error: " + llvm::toString(machine.takeError()));
-  llvmModule->setDataLayout((*machine)->createDataLayout());
-  llvmModule->setTargetTriple((*machine)->getTargetTriple().getTriple());
-  std::string hostError;
-  auto optimizer = makeHostOptimizer(hostError);
-  if (!optimizer)
-    return fail("internal error: " + hostError);
+    return fail("--target-cpu: " + machineError);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple().getTriple());
+  auto optimizer = makeOptimizer(machine, buildOptLevel);
   if (llvm::Error e = optimizer(llvmModule.get()))
     return fail("internal error: " + llvm::toString(std::move(e)));
   llvm::SmallString<128> object;
@@ -294,8 +298,8 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     llvm::legacy::PassManager emit;
-    if ((*machine)->addPassesToEmitFile(emit, os, nullptr,
-                                        llvm::CodeGenFileType::ObjectFile))
+    if (machine->addPassesToEmitFile(emit, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
       return fail("internal error: this machine cannot write object files");
     emit.run(*llvmModule);
     os.flush();
@@ -656,6 +660,24 @@ int main(int argc, char **argv) {
     std::cerr << "nnc: error: 'nnc build' needs the program to write: -o "
                  "PATH\n";
     return ExitUsage;
+  }
+  if (verb != Verb::Build &&
+      (buildOptLevel.getNumOccurrences() || targetCPU.getNumOccurrences())) {
+    std::cerr << "nnc: error: -O and --target-cpu are options of 'nnc build'\n";
+    return ExitUsage;
+  }
+  if (buildOptLevel > 3) {
+    std::cerr << "nnc: error: -O takes 0, 1, 2 or 3, but it is " +
+                     std::to_string(buildOptLevel) + "\n";
+    return ExitUsage;
+  }
+  if (verb == Verb::Build) {
+    llvm::InitializeNativeTarget();
+    std::string error;
+    if (!makeTargetMachine(targetCPU, buildOptLevel, true, error)) {
+      std::cerr << "nnc: error: --target-cpu: " << error << "\n";
+      return ExitUsage;
+    }
   }
   if (verb != Verb::Build && outputFile.getNumOccurrences()) {
     std::cerr << "nnc: error: -o is an option of 'nnc build'\n";

@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace mlir {
@@ -23,6 +24,7 @@ class DialectRegistry;
 
 namespace llvm {
 class Module;
+class TargetMachine;
 } // namespace llvm
 
 namespace nnc {
@@ -82,6 +84,21 @@ void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
 /// Null (with the reason in \p error) when the host is not supported.
 std::function<llvm::Error(llvm::Module *)>
 makeHostOptimizer(std::string &error);
+
+/// A target machine for this machine's architecture: \p cpu "native" (this
+/// CPU and its features), "generic" (the architecture's baseline, x86-64 on
+/// x86-64: a program that runs on any machine of the architecture) or an
+/// LLVM CPU name ("skylake", "znver3"); code generation at \p optLevel
+/// (0-3), position-independent with \p pic. Null, with the reason in
+/// \p error, for an unknown CPU.
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string &cpu,
+                                                       unsigned optLevel,
+                                                       bool pic,
+                                                       std::string &error);
+
+/// LLVM's optimization pipeline at \p optLevel for \p machine.
+std::function<llvm::Error(llvm::Module *)>
+makeOptimizer(std::shared_ptr<llvm::TargetMachine> machine, unsigned optLevel);
 
 } // namespace nnc
 

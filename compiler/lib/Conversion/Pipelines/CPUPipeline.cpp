@@ -79,6 +79,8 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
@@ -299,6 +301,61 @@ void nnc::registerCPUPipelineDialects(DialectRegistry &registry) {
   scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerInferTypeOpInterfaceExternalModels(registry);
+}
+
+std::unique_ptr<llvm::TargetMachine>
+nnc::makeTargetMachine(const std::string &cpu, unsigned optLevel, bool pic,
+                       std::string &error) {
+  llvm::Expected<llvm::orc::JITTargetMachineBuilder> builder =
+      llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    error = llvm::toString(builder.takeError());
+    return nullptr;
+  }
+  if (cpu != "native") {
+    llvm::Triple triple = builder->getTargetTriple();
+    std::string name = cpu;
+    if (cpu == "generic")
+      name = triple.getArch() == llvm::Triple::x86_64 ? "x86-64" : "generic";
+    std::string lookupError;
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(triple.getTriple(), lookupError);
+    if (!target) {
+      error = lookupError;
+      return nullptr;
+    }
+    // Created for a CPU it knows, so that it does not warn about `name`.
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple.getTriple(), "generic", ""));
+    if (!info || !info->isCPUStringValid(name)) {
+      error = "unknown CPU '" + cpu + "' for " + triple.getTriple() +
+              " (use native, generic or an LLVM CPU name such as "
+              "x86-64-v3, skylake or znver3)";
+      return nullptr;
+    }
+    builder = llvm::orc::JITTargetMachineBuilder(triple);
+    builder->setCPU(name);
+  }
+  if (pic)
+    builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(optLevel == 0   ? llvm::CodeGenOptLevel::None
+                              : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                              : optLevel == 2
+                                  ? llvm::CodeGenOptLevel::Default
+                                  : llvm::CodeGenOptLevel::Aggressive);
+  auto tm = builder->createTargetMachine();
+  if (!tm) {
+    error = llvm::toString(tm.takeError());
+    return nullptr;
+  }
+  return std::move(*tm);
+}
+
+std::function<llvm::Error(llvm::Module *)>
+nnc::makeOptimizer(std::shared_ptr<llvm::TargetMachine> machine,
+                   unsigned optLevel) {
+  auto optimize = mlir::makeOptimizingTransformer(optLevel, 0, machine.get());
+  return [machine, optimize](llvm::Module *m) { return optimize(m); };
 }
 
 std::function<llvm::Error(llvm::Module *)>
