@@ -779,6 +779,23 @@ template <typename T> const char *dtypeName() {
     return "I64";
 }
 
+/// The tensors of an open save, as records for writeSafetensors (which
+/// does not copy them).
+std::vector<TensorRecord>
+pendingRecords(const std::vector<PendingTensor> &pending) {
+  std::vector<TensorRecord> records;
+  for (const PendingTensor &p : pending) {
+    TensorRecord r;
+    r.name = p.name;
+    r.dtype = p.dtype;
+    r.shape = p.shape;
+    r.data = p.bytes.data();
+    r.bytes = p.bytes.size();
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
 template <typename T>
 void saveTensor(const char *fn, const char *name,
                 const UnrankedMemRefType<T> *m) {
@@ -1395,16 +1412,7 @@ void nnc_rt_save_end(void) {
     State &s = state();
     if (!s.saving)
       internal("nnc_rt_save_end", "no save is open");
-    std::vector<TensorRecord> records;
-    for (const PendingTensor &p : s.pending) {
-      TensorRecord r;
-      r.name = p.name;
-      r.dtype = p.dtype;
-      r.shape = p.shape;
-      r.data = p.bytes.data();
-      r.bytes = p.bytes.size();
-      records.push_back(std::move(r));
-    }
+    std::vector<TensorRecord> records = pendingRecords(s.pending);
     makeParents(s.savePath);
     std::string error;
     if (!writeSafetensors(s.savePath, records, {{"format", "pt"}}, error))
@@ -1571,16 +1579,7 @@ void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
       std::memcpy(p.bytes.data(), v, sizeof v);
       s.pending.push_back(std::move(p));
     }
-    std::vector<TensorRecord> records;
-    for (const PendingTensor &p : s.pending) {
-      TensorRecord r;
-      r.name = p.name;
-      r.dtype = p.dtype;
-      r.shape = p.shape;
-      r.data = p.bytes.data();
-      r.bytes = p.bytes.size();
-      records.push_back(std::move(r));
-    }
+    std::vector<TensorRecord> records = pendingRecords(s.pending);
     std::string where = s.location;
     s.location = "--state";
     makeParents(s.savePath);

@@ -277,6 +277,9 @@ private:
   bool hostLoad(const LoadStmt &s);
   bool hostWrite(const WriteStmt &s);
   bool hostPrint(const CallExpr &e);
+  /// Prints one value of `print` (a number, string, bool or tensor); fails
+  /// at \p at for anything else.
+  bool printValue(const HV &v, SourceRange at, mlir::Location l);
   HV hostExpr(const Expr &e);
   HV hostExprImpl(const Expr &e, const Type &t);
   HV hostBinary(const BinaryExpr &e, const Type &t);

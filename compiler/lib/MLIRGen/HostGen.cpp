@@ -2563,38 +2563,39 @@ GV Generator::hostPredictions(const CallExpr &e) {
 // print, save, load, write
 //===----------------------------------------------------------------------===//
 
+bool Generator::printValue(const HV &v, SourceRange at, mlir::Location l) {
+  switch (v.k) {
+  case HV::K::Str:
+    rt("nnc_rt_print_str", {}, {v.v}, l);
+    return true;
+  case HV::K::Int:
+    rt("nnc_rt_print_i64", {}, {v.v}, l);
+    return true;
+  case HV::K::Float:
+    rt("nnc_rt_print_f64", {}, {v.v}, l);
+    return true;
+  case HV::K::Bool:
+    rt("nnc_rt_print_bool", {}, {i32Flag(v.v, l)}, l);
+    return true;
+  case HV::K::Tensor: {
+    const char *suffix = dtypeSuffix(rtt(v.v).getElementType());
+    if (!suffix)
+      return fail(at, "printing a tensor of this element type");
+    rt(std::string("nnc_rt_print_tensor_") + suffix, {}, {unrankedView(v.v, l)},
+       l, true);
+    return true;
+  }
+  default:
+    return fail(at, "printing this value");
+  }
+}
+
 bool Generator::hostPrint(const CallExpr &e) {
   mlir::Location l = loc(e.range);
   for (const Arg &a : e.args) {
     HV v = hostExpr(*a.value);
-    if (failed)
+    if (failed || !printValue(v, a.value->range, l))
       return false;
-    switch (v.k) {
-    case HV::K::Str:
-      rt("nnc_rt_print_str", {}, {v.v}, l);
-      break;
-    case HV::K::Int:
-      rt("nnc_rt_print_i64", {}, {v.v}, l);
-      break;
-    case HV::K::Float:
-      rt("nnc_rt_print_f64", {}, {v.v}, l);
-      break;
-    case HV::K::Bool:
-      rt("nnc_rt_print_bool", {}, {i32Flag(v.v, l)}, l);
-      break;
-    case HV::K::Tensor: {
-      auto elem =
-          llvm::cast<mlir::RankedTensorType>(v.v.getType()).getElementType();
-      const char *suffix = dtypeSuffix(elem);
-      if (!suffix)
-        return fail(a.value->range, "printing a tensor of this element type");
-      rt(std::string("nnc_rt_print_tensor_") + suffix, {},
-         {unrankedView(v.v, l)}, l, true);
-      break;
-    }
-    default:
-      return fail(a.value->range, "printing this value");
-    }
   }
   rt("nnc_rt_print_end", {}, {}, l);
   return true;

@@ -444,20 +444,7 @@ bool Generator::replShow(const Expr &e) {
   HV v = hostExpr(e);
   if (failed)
     return false;
-  switch (v.k) {
-  case HV::K::Str:
-    rt("nnc_rt_print_str", {}, {v.v}, l);
-    break;
-  case HV::K::Int:
-    rt("nnc_rt_print_i64", {}, {v.v}, l);
-    break;
-  case HV::K::Float:
-    rt("nnc_rt_print_f64", {}, {v.v}, l);
-    break;
-  case HV::K::Bool:
-    rt("nnc_rt_print_bool", {}, {i32Flag(v.v, l)}, l);
-    break;
-  case HV::K::Record:
+  if (v.k == HV::K::Record) {
     // One field a line: `loss: 0.25`.
     for (size_t i = 0; i < v.fields.size(); ++i) {
       if (i)
@@ -465,17 +452,8 @@ bool Generator::replShow(const Expr &e) {
       rt("nnc_rt_print_str", {}, {str(v.fields[i].first + ":", l)}, l);
       rt("nnc_rt_print_f64", {}, {v.fields[i].second}, l);
     }
-    break;
-  case HV::K::Tensor: {
-    const char *suffix = printSuffix(rtt(v.v).getElementType());
-    if (!suffix)
-      return fail(e.range, "printing a tensor of this element type");
-    rt(std::string("nnc_rt_print_tensor_") + suffix, {}, {unrankedView(v.v, l)},
-       l, true);
-    break;
-  }
-  default:
-    return fail(e.range, "printing this value");
+  } else if (!printValue(v, e.range, l)) {
+    return false;
   }
   rt("nnc_rt_print_end", {}, {}, l);
   return true;

@@ -13,6 +13,19 @@ import torch
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist/"
 
 
+class MLP(torch.nn.Module):
+    """examples/fashion_mnist/mlp.nn's model: 784 -> hidden -> 10 with ReLU,
+    the parameters named as the script's (fc1.weight, ...)."""
+
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(784, hidden)
+        self.fc2 = torch.nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x.flatten(1))))
+
+
 def read_safetensors(path):
     """All F32 tensors of a safetensors file, by name."""
     with open(path, "rb") as f:

@@ -19,19 +19,10 @@ import csv
 import sys
 
 import torch
-from nnc_io import fashion_mnist, printed, read_safetensors
+from nnc_io import MLP, fashion_mnist, printed, read_safetensors
 
 checkpoint, output_path, csv_path = sys.argv[1:4]
 
-
-class MLP(torch.nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.fc1 = torch.nn.Linear(784, hidden)
-        self.fc2 = torch.nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        return self.fc2(torch.relu(self.fc1(x.flatten(1))))
 
 
 net = MLP()

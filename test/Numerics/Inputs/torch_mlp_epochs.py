@@ -15,21 +15,12 @@ import copy
 import sys
 
 import torch
-from nnc_io import fashion_mnist, load_params, printed
+from nnc_io import MLP, fashion_mnist, load_params, printed
 
 init_path, output_path, epochs = sys.argv[1:4]
 epochs = int(epochs)
 torch.manual_seed(0)
 
-
-class MLP(torch.nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.fc1 = torch.nn.Linear(784, hidden)
-        self.fc2 = torch.nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        return self.fc2(torch.relu(self.fc1(x)))
 
 
 def accuracy(net, x, y):

@@ -14,22 +14,13 @@ accuracy by more than 5 images, or more than 5 test predictions differ."""
 import sys
 
 import torch
-from nnc_io import (fashion_mnist, load_params, max_param_diff, printed,
+from nnc_io import (MLP, fashion_mnist, load_params, max_param_diff, printed,
                     worst)
 
 init_path, final_path, output_path, csv_path, steps = sys.argv[1:6]
 steps = int(steps)
 torch.manual_seed(0)
 
-
-class MLP(torch.nn.Module):
-    def __init__(self, hidden=256):
-        super().__init__()
-        self.fc1 = torch.nn.Linear(784, hidden)
-        self.fc2 = torch.nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        return self.fc2(torch.relu(self.fc1(x)))
 
 
 images, labels = fashion_mnist("train")
