@@ -481,6 +481,9 @@ private:
 };
 
 bool sameType(const Type &a, const Type &b);
+/// The runtime's name for an element type ("f32", "f64", "i64", "i1") in
+/// its entry points (nnc_rt_print_tensor_f32, ...); null for others.
+const char *dtypeSuffix(mlir::Type elem);
 /// Names of tensors used by `e` that are not model parameters: the inputs.
 void freeTensors(const Expr &e, const CheckedBody &body,
                  std::vector<std::pair<std::string, const Expr *>> &out);

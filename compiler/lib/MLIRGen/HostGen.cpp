@@ -95,6 +95,8 @@ mlir::Type memrefOf(mlir::Type t) {
   return mlir::MemRefType::get({}, t);
 }
 
+} // namespace
+
 const char *dtypeSuffix(mlir::Type elem) {
   if (elem.isF32())
     return "f32";
@@ -106,8 +108,6 @@ const char *dtypeSuffix(mlir::Type elem) {
     return "i1";
   return nullptr;
 }
-
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // Helpers

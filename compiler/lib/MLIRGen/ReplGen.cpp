@@ -40,18 +40,6 @@ using namespace nnc::gen;
 namespace nnc::gen {
 
 namespace {
-const char *printSuffix(mlir::Type elem) {
-  if (elem.isF32())
-    return "f32";
-  if (elem.isF64())
-    return "f64";
-  if (elem.isInteger(64))
-    return "i64";
-  if (elem.isInteger(1))
-    return "i1";
-  return nullptr;
-}
-
 /// The `step`s and `evaluate`s of one top-level statement.
 void sitesOf(const Stmt &s, ScriptSites &sites) {
   if (const auto *e = dyn_cast<ExprStmt>(&s))
@@ -558,7 +546,7 @@ bool Generator::replGrad(const Expr &e) {
   auto call = b.create<mlir::func::CallOp>(l, decl, args);
   for (size_t i = 0; i < wrtArgs.size(); ++i) {
     mlir::Value g = call.getResult(1 + i);
-    const char *suffix = printSuffix(rtt(g).getElementType());
+    const char *suffix = dtypeSuffix(rtt(g).getElementType());
     if (!suffix)
       return fail(e.range, "the gradient of a tensor of this element type");
     rt("nnc_rt_print_str", {}, {str(wrtNames[i] + ".grad", l)}, l);
