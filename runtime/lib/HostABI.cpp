@@ -1589,7 +1589,8 @@ void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
         {kStateKey, kStateVersion},
         {"nnc.point", std::to_string(point)},
         {"nnc.steps", std::to_string(steps)},
-        {"nnc.layout", str(layout)}};
+        {"nnc.layout", str(layout)},
+        {"nnc.progress", nnc::rt::progress::stateText()}};
     if (!writeSafetensors(s.savePath, records, metadata, error))
       fail(error);
     s.location = where;
@@ -1690,6 +1691,9 @@ void nnc_rt_state_load_begin(void) {
     s.loadPath = runOptions().resumePath;
     s.file = std::move(s.resume);
     s.resume = SafetensorsFile();
+    if (auto it = s.file.metadata.find("nnc.progress");
+        it != s.file.metadata.end())
+      nnc::rt::progress::restoreState(it->second);
     s.loading = true;
     s.loaded.clear();
     // The trackers (see nnc_rt_state_save_end).

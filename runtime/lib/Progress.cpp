@@ -40,6 +40,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <sstream>
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -223,6 +224,9 @@ struct Progress {
 
   std::vector<std::string> columns; ///< metric names, first seen first
   std::vector<Row> table;
+  /// The last row is an epoch a resumed run goes on with (restoreState):
+  /// the next epoch_begin continues it instead of adding a row.
+  bool resumedRow = false;
 
   Row &row() { return table.back(); }
 
@@ -533,6 +537,69 @@ void progress::batch(int64_t loader, int64_t rows) {
     p.rows = rows;
 }
 
+std::string progress::stateText() {
+  const Progress &p = state();
+  auto num = [](double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%a", v);
+    return std::string(buf);
+  };
+  std::string out = "steps " + std::to_string(p.steps) + "\n";
+  for (const std::string &c : p.columns)
+    out += "column " + c + "\n";
+  for (const Row &r : p.table) {
+    out += "row " + std::to_string(r.epoch) + " " + std::to_string(r.step) +
+           " " + std::to_string(r.steps) + " " + num(r.lossSum) + " " +
+           num(r.weight) + " " + num(r.elapsed) + " " + num(r.trainTime) + " " +
+           (r.finished ? "1" : "0");
+    for (auto &[c, v] : r.metrics)
+      out += " " + std::to_string(c) + ":" + num(v);
+    out += "\n";
+  }
+  return out;
+}
+
+void progress::restoreState(const std::string &text) {
+  Progress &p = state();
+  p.table.clear();
+  p.columns.clear();
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string kind;
+    words >> kind;
+    if (kind == "steps") {
+      words >> p.steps;
+    } else if (kind == "column") {
+      p.columns.push_back(line.substr(7));
+    } else if (kind == "row") {
+      Row r;
+      std::string lossSum, weight, elapsed, trainTime, cell;
+      int finished = 0;
+      words >> r.epoch >> r.step >> r.steps >> lossSum >> weight >> elapsed >>
+          trainTime >> finished;
+      r.lossSum = std::strtod(lossSum.c_str(), nullptr);
+      r.weight = std::strtod(weight.c_str(), nullptr);
+      r.elapsed = std::strtod(elapsed.c_str(), nullptr);
+      r.trainTime = std::strtod(trainTime.c_str(), nullptr);
+      r.finished = finished != 0;
+      while (words >> cell) {
+        size_t colon = cell.find(':');
+        if (colon != std::string::npos)
+          r.metrics[size_t(std::strtoull(cell.c_str(), nullptr, 10))] =
+              std::strtod(cell.c_str() + colon + 1, nullptr);
+      }
+      p.table.push_back(r);
+    }
+  }
+  p.resumedRow = !p.table.empty() && !p.table.back().finished;
+  // Elapsed time goes on from the state's.
+  if (!p.table.empty())
+    p.start -= std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(p.table.back().elapsed));
+}
+
 //===----------------------------------------------------------------------===//
 // The ABI
 //===----------------------------------------------------------------------===//
@@ -550,14 +617,17 @@ void nnc_rt_epoch_begin(int64_t loader, int64_t epoch, int64_t epochs) {
   if (loader >= 0 && size_t(loader) >= p.epochCounts.size())
     p.epochCounts.resize(size_t(loader) + 1, 0);
   int64_t count = loader >= 0 ? ++p.epochCounts[size_t(loader)] : 1;
-  p.table.emplace_back();
-  p.row().epoch = epoch >= 1 ? epoch : count;
+  bool resumed = p.resumedRow;
+  p.resumedRow = false;
+  if (!resumed)
+    p.table.emplace_back();
+  p.row().epoch = epoch >= 1 ? epoch : resumed ? p.row().epoch : count;
   p.active = true;
   p.loader = loader;
   p.epochs = epochs;
   p.rows = 1;
   p.tailWidth = 0;
-  p.total = nnc_rt_loader_num_batches(loader);
+  p.total = nnc_rt_loader_num_batches(loader) - (resumed ? p.row().steps : 0);
   int64_t budget = nnc_rt_max_steps();
   if (budget >= 0)
     p.total = std::min(p.total, std::max<int64_t>(budget - p.steps, 0));

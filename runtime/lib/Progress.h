@@ -48,6 +48,12 @@ void afterPrint();
 void beforeError();
 /// nnc_rt_loader_next of \p loader returned \p rows.
 void batch(int64_t loader, int64_t rows);
+/// The epochs' rows so far and the step count, as text for a training
+/// state (`--state`), and their restoring (`--resume`): a resumed run's
+/// --metrics, --plot and summaries then hold the epochs before the pause,
+/// and the epoch it paused in goes on in the same row.
+std::string stateText();
+void restoreState(const std::string &text);
 } // namespace progress
 
 /// The learning-curve PNG of --plot; defined in Plot.cpp.
