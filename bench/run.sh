@@ -13,16 +13,16 @@
 #   (compiling, reading the gzip files, 3 epochs of training with
 #   validation, checkpoints, the test pass, predictions); --time makes the
 #   runtime note the time of every optimizer step and report the median time
-#   from one step to the next over the run's 1266 steps. That is the cost of
+#   from one step to the next over the run's 1290 steps. That is the cost of
 #   one step of the training loop: fetching and assembling the batch through
 #   the shuffled order, the compiled step, the loop around it. Once-per-epoch
 #   work (validation, the checkpoint, the next shuffle) falls in 3 of the
-#   1265 gaps and outside the median. Median over REPS runs.
+#   1289 gaps and outside the median. Median over REPS runs.
 # nnc compiled step. test/tools/jit-steps --time: the median time of one call
 #   of the compiled step on batches already in memory (no data loading, no
 #   loop), as bench/step.sh, median over REPS runs.
-# PyTorch (bench/torch_step.py): the model is first trained 865 steps, then
-#   each row times a window of 400 steps from that state - steps 866..1265,
+# PyTorch (bench/torch_step.py): the model is first trained 889 steps, then
+#   each row times a window of 400 steps from that state - steps 890..1289,
 #   the training stage of the nnc row - starting a new epoch (iter(loader),
 #   which draws the shuffle, is timed); ms/step = window time / 400, after a
 #   warm-up window; median over REPS runs of the script. (PyTorch's step
@@ -89,13 +89,13 @@ for rep in $(seq "$REPS"); do
   run_nnc
   "$BUILD/test/tools/jit-steps" "$script" --steps 300 --time |
     sed -n 's/.*median step ms \([0-9.e+-]*\).*/\1/p' >>"$tmp/v.jit"
-  /usr/bin/python3 bench/torch_step.py 400 --reps 1 --trained 865 \
+  /usr/bin/python3 bench/torch_step.py 400 --reps 1 --trained 889 \
     --tutorial >"$tmp/torch"
   for k in pure dataloader tutorial; do
     sed -n "s/^$k-step-ms //p" "$tmp/torch" >>"$tmp/v.$k"
   done
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_step.py 400 --reps 1 \
-    --trained 865 --pure-only | sed -n 's/^pure-step-ms //p' >>"$tmp/v.pure1"
+    --trained 889 --pure-only | sed -n 's/^pure-step-ms //p' >>"$tmp/v.pure1"
 done
 e2e_ms=$(median <"$tmp/v.e2e")
 compile_s=$(median <"$tmp/v.compile")
@@ -122,7 +122,7 @@ echo "                           sample as ToTensor() does (the tutorial's setup
 echo "  PyTorch, TensorDataset   DataLoader over images converted to float beforehand"
 echo "  PyTorch, pure step       the step alone on batches sliced beforehand"
 echo "  ..., 1 BLAS thread       the same on one OpenBLAS thread"
-echo "  (PyTorch rows: steps 866..1265 of a training run)"
+echo "  (PyTorch rows: steps 890..1289 of a training run)"
 echo
 printf '%-31s %9s %9s %13s  %s\n' "" "ms/step" "steps/s" "nnc speed-up" \
   "range (ms/step)"
