@@ -619,7 +619,7 @@ bool Generator::definesValue(const Stmt &s) {
 mlir::Value Generator::resumingTo(llvm::ArrayRef<int64_t> points,
                                   mlir::Location l) {
   mlir::Value any = b.create<mlir::arith::ConstantIntOp>(l, 0, 1);
-  if (points.empty())
+  if (points.empty() || resumeTo.empty())
     return any;
   mlir::Value to = loadGlobal(resumeTo, l);
   // Points inside a statement are numbered consecutively.
@@ -643,6 +643,9 @@ mlir::Value Generator::resumingTo(llvm::ArrayRef<int64_t> points,
 }
 
 mlir::Value Generator::notResuming(mlir::Location l) {
+  // Code without resume points (`nnc repl`'s inputs) never resumes.
+  if (resumeTo.empty())
+    return b.create<mlir::arith::ConstantIntOp>(l, 1, 1);
   return b.create<mlir::arith::CmpIOp>(
       l, mlir::arith::CmpIPredicate::eq, loadGlobal(resumeTo, l),
       b.create<mlir::arith::ConstantIntOp>(l, 0, 64));
