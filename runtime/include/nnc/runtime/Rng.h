@@ -24,10 +24,11 @@
 // its own stream (one per dropout op that code generation emits, numbered
 // like nn.random's) at index (step << 34) + i for element i (row-major) of
 // the step numbered `step` (the optimizer's step count, 1 for the first
-// step). Every step so draws new words, a tensor may have 2^34 elements, and
-// a run resumed at step s draws the masks of the uninterrupted run, whatever
-// the thread count. Element i is kept when the top 24 bits of its word are
-// at least ceil(p * 2^24) (so uniformFromBits(word) >= p), and then scaled
+// step). Every step so draws new words (for steps below 2^30, as the index
+// has 64 bits), a tensor may have 2^34 elements, and a run resumed at any
+// step draws the masks of the uninterrupted run, whatever the thread count.
+// Element i is kept when the top 24 bits of its word are at least
+// ceil(p * 2^24) (so uniformFromBits(word) >= p), and then scaled
 // by float(1 / (1 - p)); see dropoutThreshold and dropoutMask.
 //
 //===----------------------------------------------------------------------===//
