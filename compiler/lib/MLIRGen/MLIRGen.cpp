@@ -10,12 +10,16 @@
 //      becomes a constant; broadcasting becomes explicit nn.broadcast; a host
 //      number known only at run time is a tensor<f64>. Calls to functions
 //      and model methods are inlined from the CheckedBody of the
-//      instantiation they reached; builtins map to nn ops.
+//      instantiation they reached; builtins map to nn ops. `dropout` is
+//      nn.dropout at the step count, a last tensor<f64> argument that
+//      @loss_k keeps only when a dropout uses it (elsewhere - evaluation,
+//      init, the host program - `dropout` is the identity).
 //   3. Emit @init_state_k(params...) -> state... from the optimizer's
 //      `state` initialisers, and @step_k(params..., state..., inputs..., t):
-//      call @loss_k_grad, then inline the optimizer's `update` for every
-//      parameter (the CheckedBody checked for that parameter's type), and
-//      return the loss, the new parameters and the new state.
+//      call @loss_k_grad (passing t on when @loss_k takes it), then inline
+//      the optimizer's `update` for every parameter (the CheckedBody checked
+//      for that parameter's type), and return the loss, the new parameters
+//      and the new state.
 // Whatever is not supported yet is reported at the user's line as
 // "not supported by code generation yet", never silently dropped.
 //
