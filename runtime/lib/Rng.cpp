@@ -88,6 +88,22 @@ void fillUniform(float *out, size_t n, float lo, float hi, uint64_t seed,
   }
 }
 
+uint32_t dropoutThreshold(double p) {
+  return static_cast<uint32_t>(std::ceil(p * 16777216.0));
+}
+
+float dropoutScale(double p) { return static_cast<float>(1.0 / (1.0 - p)); }
+
+void dropoutMask(float *out, size_t n, double p, uint64_t seed, uint64_t stream,
+                 uint64_t step) {
+  uint32_t threshold = dropoutThreshold(p);
+  float scale = dropoutScale(p);
+  uint64_t base = step << 34;
+  for (size_t i = 0; i < n; ++i)
+    out[i] =
+        (randomWord(seed, stream, base + i) >> 8) >= threshold ? scale : 0.0f;
+}
+
 void fillNormal(float *out, size_t n, float mean, float stddev, uint64_t seed,
                 uint64_t stream, uint64_t offset) {
   constexpr double kTwoPi = 6.283185307179586476925286766559;

@@ -200,4 +200,63 @@ TEST(RngTest, RandomPermutationIsAPermutation) {
   EXPECT_EQ(shuffleStream(3) & ~(uint64_t(1) << 63), 3u);
 }
 
+TEST(RngTest, DropoutThresholdAndScale) {
+  EXPECT_EQ(dropoutThreshold(0.0), 0u);
+  EXPECT_EQ(dropoutThreshold(0.5), 1u << 23);
+  // 0.3 * 2^24 = 5033164.8, rounded up: u >= p exactly when the top 24
+  // bits are >= the threshold.
+  EXPECT_EQ(dropoutThreshold(0.3), 5033165u);
+  EXPECT_LT(uniformFromBits(uint32_t(5033164u) << 8), 0.3);
+  EXPECT_GE(double(uniformFromBits(uint32_t(5033165u) << 8)), 0.3);
+  EXPECT_EQ(dropoutScale(0.5), 2.0f);
+  EXPECT_EQ(dropoutScale(0.3), float(1.0 / 0.7));
+  EXPECT_EQ(dropoutScale(0.0), 1.0f);
+}
+
+TEST(RngTest, DropoutMaskKnownValues) {
+  // The numbers test/Conversion/CPU/dropout.mlir expects from the compiled
+  // nn.dropout, from the Python Philox of philox_reference.py.
+  std::vector<float> m(12);
+  dropoutMask(m.data(), 12, 0.5, 0, 3, 2);
+  EXPECT_EQ(m, (std::vector<float>{2, 0, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0}));
+  dropoutMask(m.data(), 12, 0.5, 0, 3, (uint64_t(1) << 29) + 3);
+  EXPECT_EQ(m, (std::vector<float>{0, 0, 2, 0, 2, 2, 0, 2, 0, 0, 0, 0}));
+  float s = float(1.0 / 0.7);
+  std::vector<float> k(8);
+  dropoutMask(k.data(), 8, 0.3, 0, 4, 1);
+  EXPECT_EQ(k, (std::vector<float>{0, s, 0, s, 0, s, s, s}));
+  dropoutMask(k.data(), 8, 0.3, 0x299f31d0a4093822ull, 4, 1);
+  EXPECT_EQ(k, (std::vector<float>{s, s, s, s, s, s, 0, s}));
+  // Element i of step t is word (t << 34) + i of the stream.
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_EQ(k[i] == 0.0f,
+              (randomWord(0x299f31d0a4093822ull, 4, (uint64_t(1) << 34) + i) >>
+               8) < dropoutThreshold(0.3));
+}
+
+TEST(RngTest, DropoutMaskFractionAndSteps) {
+  // n = 10^6 at p = 0.3: the dropped count is binomial, sd = sqrt(n p (1 -
+  // p)) = 458; allow 5 sd. Steps and streams give other masks.
+  const size_t n = 1000000;
+  std::vector<float> a(n), b(n), c(n);
+  dropoutMask(a.data(), n, 0.3, 7, 1, 1);
+  dropoutMask(b.data(), n, 0.3, 7, 1, 2);
+  dropoutMask(c.data(), n, 0.3, 7, 2, 1);
+  size_t dropped = 0, same = 0, sameStream = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(a[i] == 0.0f || a[i] == dropoutScale(0.3));
+    dropped += a[i] == 0.0f;
+    same += a[i] == b[i];
+    sameStream += a[i] == c[i];
+  }
+  EXPECT_NEAR(double(dropped), 0.3 * n, 5 * 458.0);
+  // Independent masks agree on p^2 + (1-p)^2 = 58% of the elements.
+  EXPECT_NEAR(double(same), 0.58 * n, 5 * 494.0);
+  EXPECT_NEAR(double(sameStream), 0.58 * n, 5 * 494.0);
+  // p = 0 keeps everything, unscaled.
+  dropoutMask(a.data(), 1000, 0.0, 7, 1, 1);
+  for (size_t i = 0; i < 1000; ++i)
+    ASSERT_EQ(a[i], 1.0f);
+}
+
 } // namespace

@@ -240,6 +240,10 @@ private:
   /// Random ops get consecutive streams, so every parameter draws its own
   /// numbers from the run's seed.
   int64_t nextStream = 0;
+  /// The step count (a tensor<f64> argument) while generating the loss of a
+  /// step: `dropout` is then nn.dropout at this step, and the identity
+  /// everywhere else (evaluation, predictions, initialisation).
+  mlir::Value dropoutStep;
 
   //===--- the host program: @nnc_main (HostGen.cpp) ---===//
 public:

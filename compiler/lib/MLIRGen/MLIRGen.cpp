@@ -10,12 +10,16 @@
 //      becomes a constant; broadcasting becomes explicit nn.broadcast; a host
 //      number known only at run time is a tensor<f64>. Calls to functions
 //      and model methods are inlined from the CheckedBody of the
-//      instantiation they reached; builtins map to nn ops.
+//      instantiation they reached; builtins map to nn ops. `dropout` is
+//      nn.dropout at the step count, a last tensor<f64> argument that
+//      @loss_k keeps only when a dropout uses it (elsewhere - evaluation,
+//      init, the host program - `dropout` is the identity).
 //   3. Emit @init_state_k(params...) -> state... from the optimizer's
 //      `state` initialisers, and @step_k(params..., state..., inputs..., t):
-//      call @loss_k_grad, then inline the optimizer's `update` for every
-//      parameter (the CheckedBody checked for that parameter's type), and
-//      return the loss, the new parameters and the new state.
+//      call @loss_k_grad (passing t on when @loss_k takes it), then inline
+//      the optimizer's `update` for every parameter (the CheckedBody checked
+//      for that parameter's type), and return the loss, the new parameters
+//      and the new state.
 // Whatever is not supported yet is reported at the user's line as
 // "not supported by code generation yet", never silently dropped.
 //
@@ -600,6 +604,22 @@ GV Generator::builtin(const std::string &name, const CallExpr &e,
         b.getF64FloatAttr(a), b.getF64FloatAttr(bnd),
         b.getI64IntegerAttr(nextStream++)));
   }
+  if (name == "dropout") {
+    // Training mode only inside the loss of a step (PyTorch's train() and
+    // eval() decided by where the code runs).
+    mlir::Value x = tensorArg("x");
+    if (failed || !x)
+      return {};
+    auto p = constArg("p");
+    if (!p)
+      return fail(e.range, "a dropout probability known only at run time"),
+             GV();
+    if (!dropoutStep || *p == 0.0)
+      return result(x);
+    return result(b.create<nn::DropoutOp>(l, x.getType(), x, dropoutStep,
+                                          b.getF64FloatAttr(*p),
+                                          b.getI64IntegerAttr(nextStream++)));
+  }
   if (name == "zeros" || name == "ones" || name == "full") {
     double v = name == "zeros"  ? 0.0
                : name == "ones" ? 1.0
@@ -687,6 +707,9 @@ bool Generator::generateStep(const StepExpr &step, unsigned k) {
     argTypes.push_back(tensorType(t));
   for (auto &[n, ex] : inputs)
     argTypes.push_back(tensorType(script.types.at(ex)));
+  // The step count, for dropout; removed below if the loss has none.
+  auto f64Scalar = mlir::RankedTensorType::get({}, b.getF64Type());
+  argTypes.push_back(f64Scalar);
   auto f32Scalar = mlir::RankedTensorType::get({}, b.getF32Type());
   std::string lossName = "loss_" + std::to_string(k);
   b.setInsertionPointToEnd(module.getBody());
@@ -709,9 +732,16 @@ bool Generator::generateStep(const StepExpr &step, unsigned k) {
   }
   body = &script;
   self = nullptr;
+  dropoutStep = entry->getArgument(argTypes.size() - 1);
   GV loss = expr(*step.loss);
+  dropoutStep = nullptr;
   if (failed)
     return false;
+  bool usesStep = !entry->getArgument(argTypes.size() - 1).use_empty();
+  if (!usesStep) {
+    lossFn.eraseArgument(argTypes.size() - 1);
+    argTypes.pop_back();
+  }
   mlir::Value lossValue = loss.value;
   if (!lossValue)
     return fail(step.loss->range, "a loss that is a constant");
@@ -781,7 +811,6 @@ bool Generator::generateStep(const StepExpr &step, unsigned k) {
   stepArgs.append(stateTypes);
   for (auto &[n, ex] : inputs)
     stepArgs.push_back(tensorType(script.types.at(ex)));
-  auto f64Scalar = mlir::RankedTensorType::get({}, b.getF64Type());
   stepArgs.push_back(f64Scalar);
   llvm::SmallVector<mlir::Type> stepResults{f32Scalar};
   stepResults.append(paramTypes);
@@ -797,6 +826,8 @@ bool Generator::generateStep(const StepExpr &step, unsigned k) {
     gradArgs.push_back(entry->getArgument(i));
   for (size_t i = 0; i < inputs.size(); ++i)
     gradArgs.push_back(entry->getArgument(np + np * ns + i));
+  if (usesStep)
+    gradArgs.push_back(entry->getArgument(stepArgs.size() - 1));
   llvm::SmallVector<mlir::Type> gradResults{f32Scalar};
   gradResults.append(paramTypes);
   // Declared here, defined by nn-autodiff.

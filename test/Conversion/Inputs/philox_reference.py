@@ -78,6 +78,20 @@ def normal(n, mean, std, seed, stream):
     return out
 
 
+def dropout_mask(n, p, seed, stream, step):
+    """The multipliers of nn.dropout (the runtime's dropoutMask): element i
+    of step `step` uses word (step << 34) + i; it is kept, scaled by
+    float(1 / (1 - p)), when the word's top 24 bits are >= ceil(p * 2^24)."""
+    threshold = math.ceil(p * 2.0**24)
+    scale = f32(1.0 / (1.0 - p))
+    out = []
+    for i in range(n):
+        j = ((step << 34) + i) & ((1 << 64) - 1)
+        w = block(seed, stream, j)[j % 4]
+        out.append(scale if (w >> 8) >= threshold else 0.0)
+    return out
+
+
 def show(values, fmt="{:g}"):
     return "[" + ", ".join(fmt.format(v) for v in values) + "]"
 
@@ -91,4 +105,7 @@ if __name__ == "__main__":
     seed = 0x299f31d0a4093822
     print("seeded   ", show(uniform(4, 0.0, 1.0, seed, 1)))
     big = (1 << 40) + 5
+    print("dropout  ", show(dropout_mask(12, 0.5, 0, 3, 2)))
+    print("dropout30", show(dropout_mask(8, 0.3, 0, 4, 1)))
+    print("dropoutsd", show(dropout_mask(8, 0.3, seed, 4, 1)))
     print("bigstream", show([int(v) for v in uniform(4, 0.0, 16777216.0, 0, big)], "{}"))

@@ -102,3 +102,21 @@ func.func @declared(%x: tensor<3xf32> {nn.wrt}) -> tensor<f32>
   return %s : tensor<f32>
 }
 func.func private @declared_grad(tensor<3xf32>) -> (tensor<f32>, tensor<3xf32>)
+
+// -----
+
+// dropout is linear in x for its fixed mask: the adjoint is the same dropout
+// (same p, stream and step) of g; the step count gets none.
+// CHECK-LABEL: func.func @dropout_grad(
+// CHECK-SAME: %[[W:.*]]: tensor<?x4xf32>, %[[T:.*]]: tensor<f64>)
+// CHECK: %[[Y:.*]] = nn.dropout %[[W]], %[[T]] p(2.500000e-01) stream 9
+// CHECK: %[[LOSS:.*]] = nn.reduce_sum %[[Y]]
+// CHECK: %[[G:.*]] = nn.broadcast
+// CHECK: %[[GW:.*]] = nn.dropout %[[G]], %[[T]] p(2.500000e-01) stream 9 : tensor<?x4xf32>, tensor<f64>
+// CHECK: return %[[LOSS]], %[[GW]]
+func.func @dropout(%w: tensor<?x4xf32> {nn.wrt}, %t: tensor<f64>) -> tensor<f32>
+    attributes {nn.differentiate} {
+  %y = nn.dropout %w, %t p(0.25) stream 9 : tensor<?x4xf32>, tensor<f64>
+  %l = nn.reduce_sum %y dims = [0, 1] : tensor<?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -102,3 +102,51 @@ func.func @reshape_two_dynamic(%a: tensor<?x?xf32>) {
   %b = nn.reshape %a : tensor<?x?xf32> -> tensor<?x?x2xf32>
   return
 }
+
+// -----
+
+func.func @dropout_p_one(%x: tensor<4xf32>, %t: tensor<f64>) {
+  // expected-error @+1 {{the probability must be in [0, 1), but it is 1.000000e+00}}
+  %y = nn.dropout %x, %t p(1.0) stream 0 : tensor<4xf32>, tensor<f64>
+  return
+}
+
+// -----
+
+func.func @dropout_p_negative(%x: tensor<4xf32>, %t: tensor<f64>) {
+  // expected-error @+1 {{the probability must be in [0, 1), but it is -5.000000e-01}}
+  %y = nn.dropout %x, %t p(-0.5) stream 0 : tensor<4xf32>, tensor<f64>
+  return
+}
+
+// -----
+
+func.func @dropout_step_shape(%x: tensor<4xf32>, %t: tensor<1xf64>) {
+  // expected-error @+1 {{the step must be a tensor<f64> or tensor<i64>}}
+  %y = nn.dropout %x, %t p(0.5) stream 0 : tensor<4xf32>, tensor<1xf64>
+  return
+}
+
+// -----
+
+func.func @dropout_step_type(%x: tensor<4xf32>, %t: tensor<f32>) {
+  // expected-error @+1 {{the step must be a tensor<f64> or tensor<i64>}}
+  %y = nn.dropout %x, %t p(0.5) stream 0 : tensor<4xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @dropout_stream(%x: tensor<4xf32>, %t: tensor<f64>) {
+  // expected-error @+1 {{the stream must not be negative}}
+  %y = nn.dropout %x, %t p(0.5) stream -1 : tensor<4xf32>, tensor<f64>
+  return
+}
+
+// -----
+
+func.func @dropout_int(%x: tensor<4xi64>, %t: tensor<f64>) {
+  // expected-error @+1 {{must be ranked tensor of floating-point values}}
+  %y = nn.dropout %x, %t p(0.5) stream 0 : tensor<4xi64>, tensor<f64>
+  return
+}

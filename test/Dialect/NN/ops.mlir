@@ -66,3 +66,13 @@ func.func @init() -> tensor<256x784xf32> {
   %z = nn.fill 1.0 tensor<256x784xf32>
   return %w : tensor<256x784xf32>
 }
+
+// CHECK-LABEL: func.func @dropout
+func.func @dropout(%x: tensor<?x16xf32>, %t: tensor<f64>, %n: tensor<i64>)
+    -> (tensor<?x16xf32>, tensor<?x16xf32>) {
+  // CHECK: nn.dropout %{{.*}}, %{{.*}} p(3.000000e-01) stream 7 : tensor<?x16xf32>, tensor<f64>
+  %a = nn.dropout %x, %t p(0.3) stream 7 : tensor<?x16xf32>, tensor<f64>
+  // CHECK: nn.dropout %{{.*}}, %{{.*}} p(0.000000e+00) stream 0 : tensor<?x16xf32>, tensor<i64>
+  %b = nn.dropout %x, %n p(0.0) stream 0 : tensor<?x16xf32>, tensor<i64>
+  return %a, %b : tensor<?x16xf32>, tensor<?x16xf32>
+}

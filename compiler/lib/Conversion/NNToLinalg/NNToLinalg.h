@@ -66,6 +66,10 @@ void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
 void populateRandomPatterns(mlir::RewritePatternSet &patterns, uint64_t seed);
 
+/// ceil(p * 2^24): the smallest top-24-bit value of a word that keeps an
+/// element of nn.dropout (the runtime's dropoutThreshold).
+uint32_t dropoutThreshold(double p);
+
 } // namespace nnc::nn
 
 #endif // NNC_LIB_CONVERSION_NNTOLINALG_NNTOLINALG_H

@@ -23,6 +23,13 @@
 // (and kept below b when narrower); f64 normals use the unrounded mean and
 // std.
 //
+// nn.dropout becomes an elementwise linalg.generic on its input with the
+// same Philox: the step count is read once (tensor.extract, converted to
+// i64) and shifted left by 34; element i (row-major, dynamic sizes from
+// tensor.dim) takes word (step << 34) + i of the op's stream, and its result
+// is x * (word >> 8 >= ceil(p * 2^24) ? float(1 / (1 - p)) : 0), the
+// runtime's dropoutMask.
+//
 //===----------------------------------------------------------------------===//
 
 #include "NNToLinalg.h"
@@ -236,9 +243,93 @@ struct RandomPattern : OpConversionPattern<RandomOp> {
   uint64_t seed;
 };
 
+struct DropoutPattern : OpConversionPattern<DropoutOp> {
+  DropoutPattern(MLIRContext *ctx, uint64_t seed)
+      : OpConversionPattern(ctx), seed(seed) {}
+
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    auto elem = cast<FloatType>(type.getElementType());
+    int64_t rank = type.getRank();
+    double p = op.getP().convertToDouble();
+    uint64_t stream = static_cast<uint64_t>(op.getStream());
+    Value x = adaptor.getInput();
+    if (p == 0.0) {
+      rewriter.replaceOp(op, x);
+      return success();
+    }
+    Type i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+    // The step's first word index, (step << 34), and the sizes that make
+    // the flat index.
+    Value step = rewriter.create<tensor::ExtractOp>(loc, adaptor.getStep(),
+                                                    ValueRange{});
+    if (!step.getType().isInteger(64))
+      step = rewriter.create<arith::FPToSIOp>(loc, i64, step);
+    Value base = rewriter.create<arith::ShLIOp>(
+        loc, step,
+        rewriter.create<arith::ConstantOp>(loc,
+                                           rewriter.getI64IntegerAttr(34)));
+    SmallVector<Value> sizes(rank); // of dimensions 1.., for the flat index
+    for (int64_t i = 1; i < rank; ++i)
+      sizes[i] = dimValue(rewriter, loc, x, i);
+    uint32_t threshold = nnc::nn::dropoutThreshold(p);
+    APFloat scale(1.0 / (1.0 - p));
+    bool lost;
+    scale.convert(elem.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
+
+    auto body = [&](OpBuilder &bb, Location l, ValueRange args) -> Value {
+      auto i64Const = [&](int64_t v) -> Value {
+        return bb.create<arith::ConstantOp>(l, bb.getI64IntegerAttr(v));
+      };
+      auto i32Const = [&](uint32_t v) -> Value {
+        return bb.create<arith::ConstantOp>(
+            l, bb.getIntegerAttr(i32, static_cast<int32_t>(v)));
+      };
+      Value flat = rank == 0 ? Value(bb.create<arith::ConstantIndexOp>(l, 0))
+                             : Value(bb.create<linalg::IndexOp>(l, 0));
+      for (int64_t i = 1; i < rank; ++i)
+        flat = bb.create<arith::AddIOp>(
+            l, bb.create<arith::MulIOp>(l, flat, sizes[i]),
+            bb.create<linalg::IndexOp>(l, i));
+      Value j = bb.create<arith::AddIOp>(
+          l, base, bb.create<arith::IndexCastOp>(l, i64, flat));
+      Value block = bb.create<arith::ShRUIOp>(l, j, i64Const(2));
+      Value k = bb.create<arith::AndIOp>(l, j, i64Const(3));
+      std::array<Value, 4> counter = {
+          bb.create<arith::TruncIOp>(l, i32, block),
+          bb.create<arith::TruncIOp>(
+              l, i32, bb.create<arith::ShRUIOp>(l, block, i64Const(32))),
+          i32Const(uint32_t(stream)), i32Const(uint32_t(stream >> 32))};
+      std::array<Value, 4> w =
+          emitPhilox(bb, l, counter, uint32_t(seed), uint32_t(seed >> 32));
+      Value top = bb.create<arith::ShRUIOp>(l, pick(bb, l, w, k), i32Const(8));
+      Value keep = bb.create<arith::CmpIOp>(l, arith::CmpIPredicate::uge, top,
+                                            i32Const(threshold));
+      Value m = bb.create<arith::SelectOp>(
+          l, keep,
+          bb.create<arith::ConstantOp>(l, bb.getFloatAttr(elem, scale)),
+          bb.create<arith::ConstantOp>(l, bb.getFloatAttr(elem, 0.0)));
+      return bb.create<arith::MulFOp>(l, args[0], m);
+    };
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, loc, type, ValueRange{x}, body));
+    return success();
+  }
+
+  uint64_t seed;
+};
+
 } // namespace
+
+uint32_t nnc::nn::dropoutThreshold(double p) {
+  return static_cast<uint32_t>(std::ceil(p * 16777216.0));
+}
 
 void nnc::nn::populateRandomPatterns(RewritePatternSet &patterns,
                                      uint64_t seed) {
-  patterns.add<RandomPattern>(patterns.getContext(), seed);
+  patterns.add<RandomPattern, DropoutPattern>(patterns.getContext(), seed);
 }

@@ -20,6 +20,17 @@
 // (BatchLoader's shuffles use shuffleStream(epoch)); programs use streams
 // below 2^63.
 //
+// Dropout. The mask of a `dropout(x, p)` of a training step is drawn from
+// its own stream (one per dropout op that code generation emits, numbered
+// like nn.random's) at index (step << 34) + i for element i (row-major) of
+// the step numbered `step` (the optimizer's step count, 1 for the first
+// step). Every step so draws new words (for steps below 2^30, as the index
+// has 64 bits), a tensor may have 2^34 elements, and a run resumed at any
+// step draws the masks of the uninterrupted run, whatever the thread count.
+// Element i is kept when the top 24 bits of its word are at least
+// ceil(p * 2^24) (so uniformFromBits(word) >= p), and then scaled
+// by float(1 / (1 - p)); see dropoutThreshold and dropoutMask.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef NNC_RUNTIME_RNG_H
@@ -98,6 +109,21 @@ private:
   PhiloxBlock cache{};
   uint64_t cachedBlock = ~uint64_t(0);
 };
+
+/// The smallest top-24-bit value (word >> 8) of a kept element of a dropout
+/// with probability \p p in [0, 1): ceil(p * 2^24).
+uint32_t dropoutThreshold(double p);
+
+/// The scale of the kept elements of a dropout with probability \p p:
+/// 1 / (1 - p) computed in double and rounded to float.
+float dropoutScale(double p);
+
+/// The multipliers of a dropout mask (see the file comment): out[i] for
+/// element i of a tensor of \p n elements at step \p step is
+/// dropoutScale(p) when randomWord(seed, stream, (step << 34) + i) >> 8 >=
+/// dropoutThreshold(p), else 0. The dropout of x is x[i] * out[i].
+void dropoutMask(float *out, size_t n, double p, uint64_t seed, uint64_t stream,
+                 uint64_t step);
 
 /// The reserved stream of the shuffle of epoch \p epoch: the epoch with the
 /// top bit set.

@@ -38,6 +38,7 @@ Every case uses tol = 1e-7. One case changes h: cast_mixed perturbs an f32
 input, so it steps by h = 2^-20 (exact in f32) - see its comment.
 """
 import os
+import sys
 import zlib
 
 import mpmath
@@ -46,6 +47,8 @@ from mpmath import mp, mpf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(OUT_DIR, "..", "Inputs"))
+from philox_reference import dropout_mask  # noqa: E402
 DEFAULT_TOL = 1e-7
 DEFAULT_H = 1e-6
 NPRINT = 4
@@ -506,6 +509,32 @@ def files():
         # numbers can tell them apart.
         tr("transpose_cube", (3, 3, 3), [2, 0, 1]),
         tr("transpose_dyn", (4, 3), [1, 0], fin=(None, 3)),
+    ]
+
+    # dropout of x * x (so the gradient depends on x) at a constant step:
+    # the mask is fixed, f is smooth, and the rule must apply that same mask
+    # to the adjoint. The mask is the runtime's rule (philox_reference.py's
+    # dropout_mask, seed 0); f64 elements are scaled by 1 / (1 - p) in f64.
+    def drop(name, p, stream, step, step_type, fshape=None):
+        shape = S34
+        keep = np.array([m != 0.0 for m in
+                         dropout_mask(12, p, 0, stream, step)]).reshape(shape)
+        assert keep.any() and not keep.all(), name
+        scale = mpf(1.0 / (1.0 - p))
+        mask = np.where(keep, scale, mpf(0))
+        t = ttype(fshape or shape)
+        lit = f"{step}.0" if step_type == "f64" else f"{step}"
+        return Case(name, [Arg("x", x34, fshape=fshape)],
+                    [f"%t = arith.constant dense<{lit}> : tensor<{step_type}>",
+                     f"%sq = nn.mul %x, %x : {t}",
+                     f"%out = nn.dropout %sq, %t p({p}) stream {stream} : "
+                     f"{t}, tensor<{step_type}>"],
+                    shape, lambda x: x * x * mask, out_fshape=fshape)
+
+    F["dropout"] = [
+        drop("dropout", 0.5, 3, 2, "f64"),
+        drop("dropout_dyn", 0.5, 3, 2, "f64", fshape=DYN),
+        drop("dropout_p03", 0.3, 4, 7, "i64"),
     ]
     return F
 

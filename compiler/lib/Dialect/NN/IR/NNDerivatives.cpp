@@ -288,3 +288,11 @@ SmallVector<Value> TransposeOp::buildAdjoints(OpBuilder &b, ValueRange adj) {
   return {b.create<TransposeOp>(getLoc(), getInput().getType(), adj[0],
                                 b.getDenseI64ArrayAttr(inv))};
 }
+
+// y = x * m with the mask m of (stream, step) fixed:  dx = g * m, the same
+// dropout of g; the step count gets no gradient
+SmallVector<Value> DropoutOp::buildAdjoints(OpBuilder &b, ValueRange adj) {
+  return {b.create<DropoutOp>(getLoc(), adj[0].getType(), adj[0], getStep(),
+                              getPAttr(), getStreamAttr()),
+          Value()};
+}

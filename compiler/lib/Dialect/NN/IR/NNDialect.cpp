@@ -269,5 +269,19 @@ LogicalResult RandomOp::verify() {
   return success();
 }
 
+LogicalResult DropoutOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0.0 && p < 1.0))
+    return emitOpError("the probability must be in [0, 1), but it is ") << p;
+  auto step = cast<RankedTensorType>(getStep().getType());
+  if (step.getRank() != 0 ||
+      !(step.getElementType().isF64() || step.getElementType().isInteger(64)))
+    return emitOpError("the step must be a tensor<f64> or tensor<i64>");
+  if (static_cast<int64_t>(getStream()) < 0)
+    return emitOpError("the stream must not be negative (streams with the "
+                       "top bit set are the runtime's)");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "nnc/Dialect/NN/IR/NNOps.cpp.inc"

@@ -393,4 +393,36 @@ def NN_RandomOp : NN_Op<"random", [
   let hasVerifier = 1;
 }
 
+def NN_DropoutOp : NN_Op<"dropout", [
+    AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NN_DifferentiableOpInterface>]> {
+  let summary = "training-mode dropout with a counter-based mask";
+  let description = [{
+    Element i of the input is kept, scaled by 1 / (1 - p) (rounded to the
+    element type), when the top 24 bits of random word
+    (step << 34) + i of stream `stream` (the run's seed; i the row-major
+    element index) are at least ceil(p * 2^24), and multiplied by 0
+    otherwise: nnc::rt::dropoutMask of runtime/include/nnc/runtime/Rng.h.
+    `step` is the optimizer's step count (a 0-d f64 or i64 tensor), so every
+    step draws a new mask and a resumed run draws the masks of the
+    uninterrupted one. Only training code contains it: MLIRGen emits
+    nothing for `dropout` outside the loss of a step.
+
+    Derivative: the op is linear in x for a fixed mask, so d/dx = the same
+    op (same p, stream and step) on g; none for step.
+
+    ```mlir
+    %y = nn.dropout %x, %t p(0.3) stream 7 : tensor<?x16xf32>, tensor<f64>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_Tensor:$step, F64Attr:$p,
+                       I64Attr:$stream);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $step `p` `(` $p `)` `stream` $stream attr-dict `:`
+    type($input) `,` type($step)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // NNC_NN_OPS
