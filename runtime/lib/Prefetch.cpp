@@ -331,13 +331,17 @@ bool BatchPrefetcher::next(const Batch *&out, std::string &error) {
     got->index = index;
     got->failed = !assembler.assemble(epoch, index, got->batch, got->error);
   } else {
-    changed.notify_all();
-    changed.wait(lock, [&] {
+    auto ready = [&] {
       for (auto &s : slots)
         if (s->state == Slot::Ready && s->epoch == epoch && s->index == index)
           got = s.get();
       return got != nullptr;
-    });
+    };
+    if (!ready()) {
+      // The worker may be waiting for the slot released above.
+      changed.notify_all();
+      changed.wait(lock, ready);
+    }
   }
   if (got->failed) {
     error = got->error;
