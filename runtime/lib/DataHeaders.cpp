@@ -554,9 +554,10 @@ bool readCsvHeader(const std::string &path, CsvHeader &out,
       continue;
     for (size_t b = 0; b < a; ++b)
       if (cols[b] == cols[a]) {
-        error = fileError(path, "line 1: duplicate column name '" + cols[a] +
-                                    "' (columns " + std::to_string(b + 1) +
-                                    " and " + std::to_string(a + 1) + ")");
+        error = fileError(path, "line 1: duplicate column name '" +
+                                    escapeBytes(cols[a]) + "' (columns " +
+                                    std::to_string(b + 1) + " and " +
+                                    std::to_string(a + 1) + ")");
         return false;
       }
   }
@@ -728,7 +729,7 @@ bool NpyDictParser::parseValue(Value &v, unsigned depth) {
   }
   k = start;
   if (!word.empty())
-    return fail(start, "unexpected name '" + word + "'");
+    return fail(start, "unexpected name '" + escapeBytes(word) + "'");
   return fail(start, "expected a value, found " + here());
 }
 
@@ -759,8 +760,8 @@ bool NpyDictParser::parse(NpyHeader &out, std::string &error) {
       return done(false);
     skipSpace();
     if (k >= s.size() || s[k] != ':')
-      return done(
-          fail(k, "expected ':' after key '" + key.str + "', found " + here()));
+      return done(fail(k, "expected ':' after key '" + escapeBytes(key.str) +
+                              "', found " + here()));
     ++k;
     Value v;
     if (!parseValue(v, 0))
@@ -800,7 +801,8 @@ bool NpyDictParser::parse(NpyHeader &out, std::string &error) {
         out.shape.push_back(d.i);
       }
     } else {
-      return done(fail(key.at, "unexpected key '" + key.str + "'"));
+      return done(
+          fail(key.at, "unexpected key '" + escapeBytes(key.str) + "'"));
     }
 
     skipSpace();
@@ -842,6 +844,49 @@ int64_t npyItemSize(const std::string &descr) {
 }
 
 } // namespace
+
+std::string escapeBytes(const std::string &bytes, size_t maxBytes) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = std::min(bytes.size(), maxBytes);
+  std::string out;
+  size_t i = 0;
+  while (i < n) {
+    auto c = uint8_t(bytes[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      if (c == '\\')
+        out += '\\';
+      out += char(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlong forms or surrogates) stays.
+    size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
+    bool ok = len != 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (uint8_t(bytes[i + k]) & 0xc0) == 0x80;
+    if (ok && len >= 3) {
+      auto c1 = uint8_t(bytes[i + 1]);
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) ||
+          (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
+        ok = false;
+    }
+    if (ok) {
+      out.append(bytes, i, len);
+      i += len;
+      continue;
+    }
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+    ++i;
+  }
+  if (bytes.size() > n)
+    out += "...";
+  return out;
+}
 
 const char *npyDTypeName(const std::string &descr) {
   if (descr.size() != 3)

@@ -1,18 +1,17 @@
 //===- Dataset.cpp - In-memory datasets and batches for nnc ---------------===//
 //
-// Implements the IDX, CSV and .npy loaders, the preprocessing functions and
-// BatchLoader. The binary loaders validate the header with DataHeaders.h,
-// then read the data through zlib's gz* interface (which reads gzip and raw
-// files alike) a chunk at a time, converting each chunk to float or int64 as
-// it arrives. The CSV loader reads the file into memory and parses it with a
-// small RFC 4180 record scanner that tracks line numbers for messages;
-// numbers are parsed with std::from_chars, which ignores the C locale.
+// Implements the IDX and .npy loaders, the preprocessing functions and
+// BatchLoader (the CSV loader is in CsvStream.cpp). The binary loaders
+// validate the header with DataHeaders.h, then read the data through zlib's
+// gz* interface (which reads gzip and raw files alike) a chunk at a time,
+// converting each chunk to float or int64 as it arrives.
 //
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Dataset.h"
 #include "AllocFailure.h"
 
+#include "nnc/runtime/CsvStream.h"
 #include "nnc/runtime/DataHeaders.h"
 #include "nnc/runtime/Rng.h"
 
@@ -54,12 +53,6 @@ namespace {
 /// "'path': " + message.
 std::string fileError(const std::string &path, const std::string &message) {
   return "'" + path + "': " + message;
-}
-
-/// "'path':line: " + message.
-std::string lineError(const std::string &path, size_t line,
-                      const std::string &message) {
-  return "'" + path + "':" + std::to_string(line) + ": " + message;
 }
 
 std::string shapeString(const std::vector<int64_t> &dims) {
@@ -164,8 +157,8 @@ void decodeRun(const unsigned char *src, size_t count, Out *dst) {
       uint64_t b = loadBits<8, BE>(src + 8 * i);
       double d;
       std::memcpy(&d, &b, 8);
-      if constexpr (std::is_same_v<Out, float>)
-        dst[i] = float(d);
+      if constexpr (std::is_floating_point_v<Out>)
+        dst[i] = Out(d);
       else // floats are never decoded as labels; keep the cast defined
         dst[i] = std::isfinite(d) && std::fabs(d) < 9.2e18 ? Out(d) : Out(0);
     }
@@ -346,7 +339,30 @@ bool readElements(const std::string &path, uint64_t dataOffset,
     if (sink.floats) {
       size_t old = sink.floats->size();
       sink.floats->resize(old + elems);
-      decode(t, buf.data(), elems, sink.floats->data() + old);
+      float *dst = sink.floats->data() + old;
+      decode(t, buf.data(), elems, dst);
+      // Only float files can hold NaN or infinity, or a double beyond
+      // float32's range; refuse them here, before a training step sees one.
+      for (size_t k = 0; t.isFloat() && k < elems; ++k) {
+        if (std::isfinite(dst[k]))
+          continue;
+        double src;
+        decode(t, buf.data() + k * t.size, 1, &src);
+        int64_t at = done + int64_t(k);
+        std::string value = std::isnan(src)   ? "nan"
+                            : std::isinf(src) ? (src < 0 ? "-inf" : "inf")
+                                              : std::to_string(src);
+        error = fileError(
+            path,
+            "sample " + std::to_string(at / perSample) + " of " +
+                std::to_string(samples) + ", element " +
+                std::to_string(at % perSample) + ": " +
+                (std::isfinite(src)
+                     ? "number out of the range of float32: " + value
+                     : "not a finite number: " + value +
+                           " (NaN and infinity are not allowed in data)"));
+        return false;
+      }
     } else {
       size_t old = sink.ints->size();
       sink.ints->resize(old + elems);
@@ -420,6 +436,16 @@ bool readElements(const std::string &path, uint64_t dataOffset,
 // IDX
 //===----------------------------------------------------------------------===//
 
+/// A file of no samples (a first dimension of 0) gives an empty dataset,
+/// which a training loop would skip and evaluate would average to NaN:
+/// refused, naming the file.
+static bool noSamples(const std::string &path, int64_t n, std::string &error) {
+  if (n != 0)
+    return false;
+  error = fileError(path, "no samples (the first dimension is 0)");
+  return true;
+}
+
 /// A sample of no elements (a dimension of 0 after the first) makes a
 /// dataset of any number of empty samples: refused, naming the file.
 static bool emptySamples(const std::string &path, int64_t n, int64_t size,
@@ -455,6 +481,8 @@ static bool loadIdxImpl(const std::string &imagesPath,
                                       std::to_string(n) + " samples");
     return false;
   }
+  if (noSamples(imagesPath, n, error))
+    return false;
   Dataset d;
   d.n = n;
   d.featureShape.assign(ih.dims.begin() + 1, ih.dims.end());
@@ -494,9 +522,10 @@ bool npyArray(const std::string &path, NpyHeader &h, ElemType &t,
   if (!readNpyHeader(path, h, error))
     return false;
   if (!npyElemType(h.descr, t)) {
-    error = fileError(path, "unsupported element type '" + h.descr +
-                                "' (expected a little-endian bool, integer "
-                                "or float type such as '<f4')");
+    error =
+        fileError(path, "unsupported element type '" + escapeBytes(h.descr) +
+                            "' (expected a little-endian bool, integer "
+                            "or float type such as '<f4')");
     return false;
   }
   if (h.fortranOrder) {
@@ -530,6 +559,8 @@ static bool loadNpyImpl(const std::string &inputsPath,
                                        "' has " + std::to_string(n));
     return false;
   }
+  if (noSamples(inputsPath, n, error))
+    return false;
   Dataset d;
   d.n = n;
   d.featureShape.assign(ih.shape.begin() + 1, ih.shape.end());
@@ -558,360 +589,6 @@ static bool loadNpyImpl(const std::string &inputsPath,
   return true;
 }
 
-//===----------------------------------------------------------------------===//
-// CSV
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-/// One field of a CSV record: its text with quoting removed.
-struct CsvField {
-  std::string text;
-  size_t line = 0;
-};
-
-/// Scans the records of a CSV text held in memory.
-class CsvScanner {
-public:
-  CsvScanner(const std::string &text, const std::string &path)
-      : s(text), path(path) {
-    if (s.compare(0, 3, "\xEF\xBB\xBF") == 0)
-      i = 3;
-  }
-
-  /// Reads the next non-empty record into \p fields; false in \p got at the
-  /// end of the text. \p colName names column k for messages.
-  template <typename ColName>
-  bool next(std::vector<CsvField> &fields, size_t &recordLine, bool &got,
-            const ColName &colName, std::string &error) {
-    fields.clear();
-    got = false;
-    // Skip empty lines.
-    while (i < s.size() && (s[i] == '\n' || s[i] == '\r'))
-      lineBreak();
-    if (i >= s.size())
-      return true;
-    got = true;
-    recordLine = line;
-    while (true) {
-      CsvField f;
-      f.line = line;
-      size_t k = fields.size();
-      size_t p = i;
-      while (p < s.size() && (s[p] == ' ' || s[p] == '\t'))
-        ++p;
-      if (p < s.size() && s[p] == '"') {
-        i = p + 1;
-        bool closed = false;
-        while (i < s.size()) {
-          char c = s[i];
-          if (c == '"') {
-            if (i + 1 < s.size() && s[i + 1] == '"') {
-              f.text += '"';
-              i += 2;
-              continue;
-            }
-            ++i;
-            closed = true;
-            break;
-          }
-          if (c == '\n' || c == '\r') {
-            f.text += '\n';
-            lineBreak();
-            continue;
-          }
-          f.text += c;
-          ++i;
-        }
-        if (!closed) {
-          error = lineError(path, f.line,
-                            colName(k) + ": unterminated quoted field");
-          return false;
-        }
-        while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
-          ++i;
-        if (i < s.size() && s[i] != ',' && s[i] != '\n' && s[i] != '\r') {
-          error =
-              lineError(path, line,
-                        colName(k) + ": unexpected '" + std::string(1, s[i]) +
-                            "' after the closing quote");
-          return false;
-        }
-      } else {
-        while (i < s.size() && s[i] != ',' && s[i] != '\n' && s[i] != '\r')
-          f.text += s[i++];
-      }
-      fields.push_back(std::move(f));
-      if (i < s.size() && s[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (i < s.size())
-        lineBreak();
-      return true;
-    }
-  }
-
-private:
-  /// Consumes the line break at s[i]: \n, \r\n or \r.
-  void lineBreak() {
-    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')
-      ++i;
-    ++i;
-    ++line;
-  }
-
-  const std::string &s;
-  const std::string &path;
-  size_t i = 0;
-  size_t line = 1;
-};
-
-enum class NumStatus { Ok, Empty, NotNumber, NotFinite, OutOfRange };
-
-/// Parses a decimal number as in the "C" locale; blanks around it and one
-/// leading '+' are allowed.
-NumStatus parseNumber(std::string_view text, double &value) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  if (text.empty())
-    return NumStatus::Empty;
-  if (text.front() == '+') {
-    text.remove_prefix(1);
-    if (text.empty() || text.front() == '-' || text.front() == '+')
-      return NumStatus::NotNumber;
-  }
-  const char *end = text.data() + text.size();
-  auto r = std::from_chars(text.data(), end, value, std::chars_format::general);
-  if (r.ec == std::errc::invalid_argument || r.ptr != end)
-    return NumStatus::NotNumber;
-  if (r.ec == std::errc::result_out_of_range)
-    return NumStatus::OutOfRange;
-  if (!std::isfinite(value))
-    return NumStatus::NotFinite;
-  return NumStatus::Ok;
-}
-
-/// A field's text for a message: at most 40 bytes, control characters
-/// shown as '?'.
-std::string showField(const std::string &text) {
-  std::string t = text.substr(0, 40);
-  for (char &c : t)
-    if (uint8_t(c) < 0x20 || c == 0x7f)
-      c = '?';
-  return "'" + t + (text.size() > 40 ? "...'" : "'");
-}
-
-/// Resolves a CsvColumn against the header; -1 with \p error set on
-/// failure.
-int resolveColumn(const std::string &path, const CsvHeader &h,
-                  const CsvColumn &c, const char *role, std::string &error) {
-  if (c.index >= 0) {
-    if (size_t(c.index) >= h.columns.size()) {
-      error = fileError(
-          path, std::string(role) + " column index " + std::to_string(c.index) +
-                    " is out of range: the header has " +
-                    std::to_string(h.columns.size()) + " columns");
-      return -1;
-    }
-    return c.index;
-  }
-  if (c.index != -1) {
-    error = fileError(path, std::string(role) + " column index " +
-                                std::to_string(c.index) + " is negative");
-    return -1;
-  }
-  int k = findCsvColumn(h, c.name);
-  if (k >= 0)
-    return k;
-  std::string names;
-  for (size_t j = 0; j < h.columns.size() && j < 10; ++j)
-    names += (j ? ", '" : "'") + h.columns[j] + "'";
-  if (h.columns.size() > 10)
-    names += ", ...";
-  error =
-      fileError(path, "line 1: no " + std::string(role) + " column named '" +
-                          c.name + "' (the columns are " + names + ")");
-  return -1;
-}
-
-} // namespace
-
-static bool loadCsvImpl(const std::string &path, const CsvColumn &target,
-                        const std::vector<CsvColumn> &features, bool intTarget,
-                        Dataset &out, std::string &error) {
-  out = Dataset();
-  CsvHeader header;
-  if (!readCsvHeader(path, header, error))
-    return false;
-  const size_t ncols = header.columns.size();
-
-  int targetCol = resolveColumn(path, header, target, "target", error);
-  if (targetCol < 0)
-    return false;
-  std::vector<int> featureCols;
-  if (features.empty()) {
-    for (size_t k = 0; k < ncols; ++k)
-      if (int(k) != targetCol)
-        featureCols.push_back(int(k));
-  } else {
-    for (const CsvColumn &c : features) {
-      int k = resolveColumn(path, header, c, "feature", error);
-      if (k < 0)
-        return false;
-      featureCols.push_back(k);
-    }
-  }
-  auto colName = [&](size_t k) {
-    if (k >= ncols)
-      return "field " + std::to_string(k + 1) + " (past the last column)";
-    if (!header.columns[k].empty())
-      return "column '" + header.columns[k] + "'";
-    return "column " + std::to_string(k) + " (unnamed)";
-  };
-  for (size_t a = 0; a < featureCols.size(); ++a) {
-    if (featureCols[a] == targetCol) {
-      error = fileError(path, colName(size_t(targetCol)) +
-                                  " is both the target and a feature");
-      return false;
-    }
-    for (size_t b = 0; b < a; ++b)
-      if (featureCols[b] == featureCols[a]) {
-        error = fileError(path, colName(size_t(featureCols[a])) +
-                                    " is listed twice as a feature");
-        return false;
-      }
-  }
-  if (featureCols.empty()) {
-    error = fileError(path, "no feature columns: the file has only the "
-                            "target column");
-    return false;
-  }
-
-  // Read the whole file.
-  std::string text;
-  {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      error = "cannot open '" + path + "': " + std::strerror(errno);
-      return false;
-    }
-    char buf[1 << 16];
-    while (true) {
-      ssize_t got = ::read(fd, buf, sizeof(buf));
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got < 0) {
-        error = "cannot read '" + path + "': " + std::strerror(errno);
-        ::close(fd);
-        return false;
-      }
-      if (got == 0)
-        break;
-      text.append(buf, size_t(got));
-    }
-    ::close(fd);
-  }
-  if (const void *nul = std::memchr(text.data(), '\0', text.size())) {
-    size_t at = size_t(static_cast<const char *>(nul) - text.data());
-    size_t line = 1 + size_t(std::count(text.begin(), text.begin() + at, '\n'));
-    error = lineError(path, line,
-                      "unexpected NUL byte at byte offset " +
-                          std::to_string(at) + " (is this a binary file?)");
-    return false;
-  }
-
-  Dataset d;
-  d.featureShape = {int64_t(featureCols.size())};
-  d.intTargets = intTarget;
-  CsvScanner scan(text, path);
-  std::vector<CsvField> fields;
-  size_t line = 0;
-  bool got = false;
-  // The header record (already validated by readCsvHeader).
-  if (!scan.next(fields, line, got, colName, error))
-    return false;
-  while (true) {
-    if (!scan.next(fields, line, got, colName, error))
-      return false;
-    if (!got)
-      break;
-    if (fields.size() != ncols) {
-      error = lineError(path, line,
-                        "row has " + std::to_string(fields.size()) +
-                            (fields.size() == 1 ? " field" : " fields") +
-                            ", but the header has " + std::to_string(ncols) +
-                            " columns");
-      return false;
-    }
-    auto number = [&](int k, double &v, bool asFloat) {
-      const CsvField &f = fields[size_t(k)];
-      NumStatus st = parseNumber(f.text, v);
-      if (st == NumStatus::Ok && asFloat &&
-          std::fabs(v) > double(std::numeric_limits<float>::max()))
-        st = NumStatus::OutOfRange;
-      switch (st) {
-      case NumStatus::Ok:
-        return true;
-      case NumStatus::Empty:
-        error = lineError(path, f.line,
-                          colName(size_t(k)) + ": empty field (missing "
-                                               "value)");
-        return false;
-      case NumStatus::NotNumber:
-        error = lineError(path, f.line,
-                          colName(size_t(k)) +
-                              ": not a number: " + showField(f.text));
-        return false;
-      case NumStatus::NotFinite:
-        error = lineError(path, f.line,
-                          colName(size_t(k)) +
-                              ": not a finite number: " + showField(f.text) +
-                              " (NaN and infinity are not allowed in data)");
-        return false;
-      case NumStatus::OutOfRange:
-        error = lineError(path, f.line,
-                          colName(size_t(k)) + ": number out of the range " +
-                              (asFloat ? "of float32" : "of double") + ": " +
-                              showField(f.text));
-        return false;
-      }
-      return false;
-    };
-    for (int k : featureCols) {
-      double v;
-      if (!number(k, v, true))
-        return false;
-      d.features.push_back(float(v));
-    }
-    double v;
-    if (!number(targetCol, v, !intTarget))
-      return false;
-    if (intTarget) {
-      if (v < 0 || v != std::floor(v) || v >= 9007199254740992.0) {
-        error = lineError(path, fields[size_t(targetCol)].line,
-                          colName(size_t(targetCol)) +
-                              ": class label must be an integer >= 0, "
-                              "found " +
-                              showField(fields[size_t(targetCol)].text));
-        return false;
-      }
-      d.labels.push_back(int64_t(v));
-    } else {
-      d.targets.push_back(float(v));
-    }
-    ++d.n;
-  }
-  if (d.n == 0) {
-    error = fileError(path, "no data rows after the header");
-    return false;
-  }
-  out = std::move(d);
-  return true;
-}
-
 bool loadIdx(const std::string &imagesPath, const std::string &labelsPath,
              Dataset &out, std::string &error) {
   return catchAllocFailure(imagesPath, error, [&] {
@@ -932,55 +609,105 @@ bool loadNpy(const std::string &inputsPath, const std::string &targetsPath,
   });
 }
 
-bool loadCsv(const std::string &path, const CsvColumn &target,
-             const std::vector<CsvColumn> &features, bool intTarget,
-             Dataset &out, std::string &error) {
-  return catchAllocFailure(path, error, [&] {
-    if (loadCsvImpl(path, target, features, intTarget, out, error))
-      return true;
-    out = Dataset();
-    return false;
-  });
-}
-
 //===----------------------------------------------------------------------===//
 // Preprocessing
 //===----------------------------------------------------------------------===//
 
+void applyTransforms(const std::vector<FeatureTransform> &transforms, float *x,
+                     int64_t rows, int64_t featureSize) {
+  size_t fs = size_t(std::max<int64_t>(featureSize, 0));
+  size_t count = size_t(std::max<int64_t>(rows, 0)) * fs;
+  for (const FeatureTransform &t : transforms) {
+    if (t.mean.empty()) {
+      for (size_t i = 0; i < count; ++i)
+        x[i] = x[i] * t.mul + t.add;
+      continue;
+    }
+    for (size_t i = 0; i + fs <= count; i += fs)
+      for (size_t j = 0; j < fs && j < t.mean.size(); ++j) {
+        float sd = t.stddev[j] != 0.0f ? t.stddev[j] : 1.0f;
+        x[i + j] = (x[i + j] - t.mean[j]) / sd;
+      }
+  }
+}
+
 void scale(Dataset &data, float mul, float add) {
-  for (float &x : data.features)
-    x = x * mul + add;
+  FeatureTransform t;
+  t.mul = mul;
+  t.add = add;
+  if (data.stream) {
+    data.transforms.push_back(std::move(t));
+    return;
+  }
+  applyTransforms({t}, data.features.data(), int64_t(data.features.size()), 1);
+}
+
+namespace {
+
+/// Welford's running mean and sum of squared deviations per feature.
+struct StatsAccumulator {
+  explicit StatsAccumulator(size_t fs) : mean(fs, 0.0), m2(fs, 0.0) {}
+  void add(const float *row) {
+    ++n;
+    for (size_t j = 0; j < mean.size(); ++j) {
+      double x = row[j];
+      double delta = x - mean[j];
+      mean[j] += delta / double(n);
+      m2[j] += delta * (x - mean[j]);
+    }
+  }
+  FeatureStats finish() const {
+    FeatureStats st;
+    st.mean.assign(mean.size(), 0.0f);
+    st.stddev.assign(mean.size(), 1.0f);
+    if (n == 0)
+      return st;
+    for (size_t j = 0; j < mean.size(); ++j) {
+      st.mean[j] = float(mean[j]);
+      st.stddev[j] = float(std::sqrt(m2[j] / double(n)));
+    }
+    return st;
+  }
+  std::vector<double> mean, m2;
+  int64_t n = 0;
+};
+
+} // namespace
+
+bool computeFeatureStats(const Dataset &data, FeatureStats &stats,
+                         std::string &error) {
+  size_t fs = size_t(std::max<int64_t>(data.featureSize(), 0));
+  StatsAccumulator acc(fs);
+  if (data.stream) {
+    // One pass over the records, a block at a time.
+    CsvCursor cursor(data.stream);
+    const int64_t block = 4096;
+    std::vector<float> x;
+    for (int64_t at = 0; fs && at < data.n; at += block) {
+      int64_t count = std::min(block, data.n - at);
+      x.resize(size_t(count) * fs);
+      if (!cursor.read(data.streamFirst + at, count, x.data(), nullptr, nullptr,
+                       error))
+        return false;
+      applyTransforms(data.transforms, x.data(), count, int64_t(fs));
+      for (int64_t r = 0; r < count; ++r)
+        acc.add(x.data() + size_t(r) * fs);
+    }
+  } else {
+    size_t n = fs ? std::min(size_t(std::max<int64_t>(data.n, 0)),
+                             data.features.size() / fs)
+                  : 0;
+    for (size_t i = 0; i < n; ++i)
+      acc.add(data.features.data() + i * fs);
+  }
+  stats = acc.finish();
+  return true;
 }
 
 FeatureStats computeFeatureStats(const Dataset &data) {
-  size_t fs = size_t(std::max<int64_t>(data.featureSize(), 0));
-  size_t n = fs ? std::min(size_t(std::max<int64_t>(data.n, 0)),
-                           data.features.size() / fs)
-                : 0;
   FeatureStats st;
-  st.mean.assign(fs, 0.0f);
-  st.stddev.assign(fs, 1.0f);
-  if (n == 0)
-    return st;
-  std::vector<double> sum(fs, 0.0), sq(fs, 0.0);
-  for (size_t i = 0; i < n; ++i) {
-    const float *row = data.features.data() + i * fs;
-    for (size_t j = 0; j < fs; ++j)
-      sum[j] += row[j];
-  }
-  for (size_t j = 0; j < fs; ++j)
-    sum[j] /= double(n);
-  for (size_t i = 0; i < n; ++i) {
-    const float *row = data.features.data() + i * fs;
-    for (size_t j = 0; j < fs; ++j) {
-      double dev = row[j] - sum[j];
-      sq[j] += dev * dev;
-    }
-  }
-  for (size_t j = 0; j < fs; ++j) {
-    st.mean[j] = float(sum[j]);
-    st.stddev[j] = float(std::sqrt(sq[j] / double(n)));
-  }
+  std::string error;
+  computeFeatureStats(data, st, error);
   return st;
 }
 
@@ -997,15 +724,23 @@ bool standardize(Dataset &data, const Dataset &statsFrom, std::string &error) {
             "samples";
     return false;
   }
-  FeatureStats st = computeFeatureStats(statsFrom);
-  size_t fs = st.mean.size();
-  if (fs == 0)
+  FeatureTransform t;
+  {
+    FeatureStats st;
+    if (!computeFeatureStats(statsFrom, st, error))
+      return false;
+    t.mean = std::move(st.mean);
+    t.stddev = std::move(st.stddev);
+  }
+  if (t.mean.empty())
     return true;
-  for (size_t i = 0; i + fs <= data.features.size(); i += fs)
-    for (size_t j = 0; j < fs; ++j) {
-      float sd = st.stddev[j] != 0.0f ? st.stddev[j] : 1.0f;
-      data.features[i + j] = (data.features[i + j] - st.mean[j]) / sd;
-    }
+  if (data.stream) {
+    data.transforms.push_back(std::move(t));
+    return true;
+  }
+  int64_t fs = int64_t(t.mean.size());
+  applyTransforms({t}, data.features.data(), int64_t(data.features.size()) / fs,
+                  fs);
   return true;
 }
 
@@ -1028,6 +763,12 @@ void split(const Dataset &data, double fraction, Dataset &first,
     d.featureShape = data.featureShape;
     d.targetShape = data.targetShape;
     d.intTargets = data.intTargets;
+    if (data.stream) {
+      d.stream = data.stream;
+      d.streamFirst = data.streamFirst + from;
+      d.transforms = data.transforms;
+      return d;
+    }
     auto slice = [&](const auto &src, auto &dst, int64_t per) {
       size_t b = size_t(std::max<int64_t>(per, 0)) * size_t(from);
       size_t e = size_t(std::max<int64_t>(per, 0)) * size_t(to);

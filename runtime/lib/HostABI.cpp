@@ -13,7 +13,9 @@
 
 #include "nnc/runtime/HostABI.h"
 #include "Progress.h"
+#include "nnc/runtime/CsvStream.h"
 #include "nnc/runtime/Dataset.h"
+#include "nnc/runtime/Prefetch.h"
 #include "nnc/runtime/Safetensors.h"
 
 #include <algorithm>
@@ -47,21 +49,21 @@ namespace {
 // State
 //===----------------------------------------------------------------------===//
 
-/// A loader and the sample indices of its current batch.
+/// A loader (Prefetch.h) and its current batch.
 struct LoaderState {
   LoaderState(std::shared_ptr<const Dataset> d, int64_t batch, bool shuffle,
-              bool dropLast, uint64_t seed)
-      : data(std::move(d)), loader(*data, batch, shuffle, dropLast, seed),
-        batch(batch), shuffle(shuffle) {}
+              bool dropLast, uint64_t seed, bool background)
+      : data(d), prefetcher(d, batch, shuffle, dropLast, seed, background,
+                            StreamShuffle::forSampleBytes(
+                                d->featureSize() * 4 +
+                                d->targetSize() * (d->intTargets ? 8 : 4))) {}
 
   std::shared_ptr<const Dataset> data;
-  BatchLoader loader;
-  int64_t batch;
-  bool shuffle;
+  BatchPrefetcher prefetcher;
   /// The last epoch started, -1 before the first start.
   int64_t lastEpoch = -1;
-  /// Samples of the current batch, in batch order; empty when none.
-  std::vector<int64_t> current;
+  /// The current batch, null when none.
+  const Batch *current = nullptr;
 };
 
 /// The tracker of one best/since_best call site.
@@ -669,27 +671,20 @@ void printTensor(const char *fn, const UnrankedMemRefType<T> *m) {
 // Loaders
 //===----------------------------------------------------------------------===//
 
-/// Hands a new caller-owned buffer of \p shape to \p result, filled by
-/// \p fill(T *).
-template <typename T, int R, typename Fill>
-void giveBuffer(const char *fn, StridedMemRefType<T, R> *result,
-                const std::vector<int64_t> &shape, Fill &&fill) {
+/// Lends the loader's buffer \p data, of \p shape, to \p result (see
+/// "Memory ownership" in HostABI.h: basePtr is null, so the caller's
+/// deallocation, free(basePtr), leaves it alone).
+template <typename T, int R>
+void lendBuffer(const char *fn, StridedMemRefType<T, R> *result,
+                const std::vector<int64_t> &shape, T *data) {
   if (!result)
     internal(fn, "null result descriptor");
   if (shape.size() != size_t(R))
     internal(fn, "the batch has shape " + shapeString(shape) + " (rank " +
                      std::to_string(shape.size()) + "), but the call returns " +
                      "rank " + std::to_string(R));
-  size_t count = 1;
-  for (int64_t s : shape)
-    count *= size_t(s);
-  size_t bytes = std::max<size_t>(count * sizeof(T), 1);
-  bytes = (bytes + 63) / 64 * 64;
-  T *buf = static_cast<T *>(std::aligned_alloc(64, bytes));
-  if (!buf)
-    fail("out of memory");
-  fill(buf);
-  result->basePtr = result->data = buf;
+  result->basePtr = nullptr;
+  result->data = data;
   result->offset = 0;
   int64_t stride = 1;
   for (int i = R - 1; i >= 0; --i) {
@@ -701,7 +696,7 @@ void giveBuffer(const char *fn, StridedMemRefType<T, R> *result,
 
 LoaderState &batchOf(const char *fn, int64_t id) {
   LoaderState &l = loader(fn, id);
-  if (l.current.empty())
+  if (!l.current)
     internal(fn, "loader " + std::to_string(id) +
                      " has no current batch (nnc_rt_loader_next was not "
                      "called, or returned 0)");
@@ -710,7 +705,7 @@ LoaderState &batchOf(const char *fn, int64_t id) {
 
 std::vector<int64_t> batchShape(const LoaderState &l,
                                 const std::vector<int64_t> &sample) {
-  std::vector<int64_t> shape{int64_t(l.current.size())};
+  std::vector<int64_t> shape{l.current->rows};
   shape.insert(shape.end(), sample.begin(), sample.end());
   return shape;
 }
@@ -719,13 +714,7 @@ template <int R>
 void loaderX(const char *fn, StridedMemRefType<float, R> *result, int64_t id) {
   guarded([&] {
     LoaderState &l = batchOf(fn, id);
-    const Dataset &d = *l.data;
-    size_t fs = size_t(d.featureSize());
-    giveBuffer(fn, result, batchShape(l, d.featureShape), [&](float *out) {
-      for (size_t r = 0; r < l.current.size(); ++r)
-        std::memcpy(out + r * fs, d.features.data() + size_t(l.current[r]) * fs,
-                    fs * sizeof(float));
-    });
+    lendBuffer(fn, result, batchShape(l, l.data->featureShape), l.current->x);
   });
 }
 
@@ -734,15 +723,10 @@ void loaderYI64(const char *fn, StridedMemRefType<int64_t, R> *result,
                 int64_t id) {
   guarded([&] {
     LoaderState &l = batchOf(fn, id);
-    const Dataset &d = *l.data;
-    if (!d.intTargets)
+    if (!l.data->intTargets)
       internal(fn, "the dataset has float targets, not int64 labels");
-    size_t ts = size_t(d.targetSize());
-    giveBuffer(fn, result, batchShape(l, d.targetShape), [&](int64_t *out) {
-      for (size_t r = 0; r < l.current.size(); ++r)
-        std::memcpy(out + r * ts, d.labels.data() + size_t(l.current[r]) * ts,
-                    ts * sizeof(int64_t));
-    });
+    lendBuffer(fn, result, batchShape(l, l.data->targetShape),
+               l.current->labels);
   });
 }
 
@@ -751,16 +735,8 @@ void loaderYF32(const char *fn, StridedMemRefType<float, R> *result,
                 int64_t id) {
   guarded([&] {
     LoaderState &l = batchOf(fn, id);
-    const Dataset &d = *l.data;
-    size_t ts = size_t(d.targetSize());
-    giveBuffer(fn, result, batchShape(l, d.targetShape), [&](float *out) {
-      for (size_t r = 0; r < l.current.size(); ++r) {
-        size_t s = size_t(l.current[r]) * ts;
-        for (size_t j = 0; j < ts; ++j)
-          out[r * ts + j] =
-              d.intTargets ? float(d.labels[s + j]) : d.targets[s + j];
-      }
-    });
+    lendBuffer(fn, result, batchShape(l, l.data->targetShape),
+               l.current->targets);
   });
 }
 
@@ -1176,7 +1152,10 @@ int64_t nnc_rt_dataset_csv(const char *path, const char *target,
     }
     Dataset d;
     std::string error;
-    if (!loadCsv(resolve(path), targetCol, cols, intTarget != 0, d, error))
+    int64_t limit = 0;
+    if (!dataMemoryLimit(limit, error) ||
+        !loadCsv(resolve(path), targetCol, cols, intTarget != 0, d, error,
+                 limit))
       fail(error);
     // The language's types: a class id per sample, or f32[1].
     d.targetShape =
@@ -1221,7 +1200,19 @@ int64_t nnc_rt_dataset_split(int64_t id, double fraction, int32_t part) {
       int64_t second = addDataset(std::move(b));
       it = s.splits.emplace(key, std::make_pair(first, second)).first;
     }
-    return part == 0 ? it->second.first : it->second.second;
+    int64_t result = part == 0 ? it->second.first : it->second.second;
+    if (dataset(fn, result).n == 0) {
+      char f[32];
+      std::string frac(f, std::to_chars(f, f + sizeof(f), fraction).ptr);
+      if (frac.find_first_of(".en") == std::string::npos)
+        frac += ".0";
+      fail("split(data, " + frac + ") leaves the " +
+           (part == 0 ? "first" : "second") + " part with no samples (" +
+           std::to_string(d.n) + " samples, " +
+           std::to_string(dataset(fn, it->second.first).n) +
+           " of them in the first part)");
+    }
+    return result;
   });
 }
 
@@ -1254,8 +1245,10 @@ int64_t nnc_rt_loader(int64_t datasetId, int64_t batch, int32_t shuffle,
     if (batch < 1)
       internal(fn, "batch size " + std::to_string(batch) + " (must be >= 1)");
     State &s = state();
+    const char *prefetch = std::getenv("NNC_PREFETCH");
+    bool background = !(prefetch && std::strcmp(prefetch, "0") == 0);
     s.loaders.push_back(std::make_unique<LoaderState>(
-        std::move(d), batch, shuffle != 0, dropLast != 0, s.seed));
+        std::move(d), batch, shuffle != 0, dropLast != 0, s.seed, background));
     return int64_t(s.loaders.size());
   });
 }
@@ -1264,39 +1257,38 @@ void nnc_rt_loader_start(int64_t id, int64_t epoch) {
   guarded([&] {
     LoaderState &l = loader("nnc_rt_loader_start", id);
     int64_t e = epoch >= 0 ? epoch : l.lastEpoch + 1;
-    l.loader.startEpoch(e);
+    l.prefetcher.start(e);
     l.lastEpoch = e;
-    l.current.clear();
+    l.current = nullptr;
   });
 }
 
 void nnc_rt_loader_seek(int64_t id, int64_t batchIndex) {
   guarded([&] {
     LoaderState &l = loader("nnc_rt_loader_seek", id);
-    l.loader.seek(batchIndex);
-    l.current.clear();
+    l.prefetcher.seek(batchIndex);
+    l.current = nullptr;
   });
 }
 
 int64_t nnc_rt_loader_num_batches(int64_t id) {
   return guarded([&] {
-    return loader("nnc_rt_loader_num_batches", id).loader.numBatches();
+    return loader("nnc_rt_loader_num_batches", id).prefetcher.numBatches();
   });
 }
 
 int64_t nnc_rt_loader_next(int64_t id) {
   return guarded([&] {
     LoaderState &l = loader("nnc_rt_loader_next", id);
-    l.current.clear();
-    // Before a successful next(), the position is batchIndex() * batch.
-    int64_t start = l.loader.batchIndex() * l.batch;
-    int64_t rows = 0;
-    if (!l.loader.next(nullptr, nullptr, nullptr, rows))
-      return int64_t(0);
-    nnc::rt::progress::batch(id, rows);
-    const std::vector<int64_t> &order = l.loader.order();
-    for (int64_t r = 0; r < rows; ++r)
-      l.current.push_back(l.shuffle ? order[size_t(start + r)] : start + r);
+    l.current = nullptr;
+    // An error met while assembling the batch (on the prefetch thread or
+    // here) is reported now, where the batch is asked for.
+    std::string error;
+    if (!l.prefetcher.next(l.current, error))
+      fail(error);
+    int64_t rows = l.current ? l.current->rows : int64_t(0);
+    if (rows > 0)
+      nnc::rt::progress::batch(id, rows);
     return rows;
   });
 }

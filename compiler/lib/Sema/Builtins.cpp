@@ -1314,7 +1314,7 @@ Value SemaImpl::datasetSource(const std::string &kind,
         if (out < 0) {
           std::string cols;
           for (const std::string &c : h.columns)
-            cols += (cols.empty() ? "'" : ", '") + c + "'";
+            cols += (cols.empty() ? "'" : ", '") + rt::escapeBytes(c) + "'";
           error(v.range, "'" + *path + "' has no column '" + v.cv.s + "'")
               .note({}, "its columns are " + cols);
           return false;
@@ -1400,7 +1400,7 @@ Value SemaImpl::datasetSource(const std::string &kind,
       const Value &bad = xt ? *a[1] : *a[0];
       error(bad.range, "'" + (xt ? *ys : *xs) +
                            "': unsupported element type '" +
-                           (xt ? yh.descr : xh.descr) +
+                           rt::escapeBytes(xt ? yh.descr : xh.descr) +
                            "' (supported: little-endian floats, integers, "
                            "bool)");
       return Value::error(r);

@@ -111,6 +111,17 @@ bool readNpyHeader(const std::string &path, NpyHeader &out, std::string &error);
 /// structured, string, complex and object types.
 const char *npyDTypeName(const std::string &descr);
 
+//===----------------------------------------------------------------------===//
+// Messages
+//===----------------------------------------------------------------------===//
+
+/// Bytes from a data file as they appear in an error message: printable
+/// ASCII and well-formed UTF-8 as they are, every other byte (control
+/// characters, DEL, bytes of malformed UTF-8) as \xHH, and a backslash as
+/// \\. At most \p maxBytes bytes of \p bytes are shown, followed by "..."
+/// when there were more. Not quoted.
+std::string escapeBytes(const std::string &bytes, size_t maxBytes = 80);
+
 } // namespace nnc::rt
 
 #endif // NNC_RUNTIME_DATAHEADERS_H

@@ -22,11 +22,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace nnc::rt {
+
+struct CsvStream;
+
+/// One preprocessing step of a streamed dataset, applied to every sample's
+/// features as it is read, exactly as scale() and standardize() apply it to
+/// a dataset in memory: x * mul + add when `mean` is empty, else
+/// (x - mean[j]) / stddev[j] at feature position j (a stddev of 0 counts as
+/// 1).
+struct FeatureTransform {
+  float mul = 1, add = 0;
+  std::vector<float> mean, stddev;
+};
+
+/// Applies \p transforms, in order, to \p rows samples of \p featureSize
+/// features each at \p x.
+void applyTransforms(const std::vector<FeatureTransform> &transforms, float *x,
+                     int64_t rows, int64_t featureSize);
 
 /// A dataset of n samples, held in memory in row-major order. Sample i's
 /// features are features[i * featureSize() .. (i + 1) * featureSize()), and
@@ -44,6 +62,14 @@ struct Dataset {
   std::vector<int64_t> targetShape;
   std::vector<int64_t> labels;
   std::vector<float> targets;
+
+  /// A streamed dataset (a CSV file too big for the memory limit, see
+  /// CsvStream.h) leaves the three vectors above empty: sample i is data
+  /// record streamFirst + i of `stream`'s file, with `transforms` applied
+  /// to its features in order. Null for a dataset held in memory.
+  std::shared_ptr<const CsvStream> stream;
+  int64_t streamFirst = 0;
+  std::vector<FeatureTransform> transforms;
 
   /// Number of floats per sample: the product of featureShape.
   int64_t featureSize() const;
@@ -92,9 +118,15 @@ struct CsvColumn {
 /// skipped. Errors name the file and line (of the record's start), and the
 /// column, e.g. "'x.csv':12: column 'price': not a number: 'abc'"; a file
 /// with no data rows is an error. On failure \p out is left empty.
+///
+/// The whole file is read and validated either way. When the samples take
+/// more than \p memoryLimit bytes (4 per feature, 8 per int label, 4 per
+/// float target; a negative limit is no limit), \p out is a streamed
+/// dataset instead (Dataset::stream, CsvStream.h): its samples are read
+/// from the file when a batch needs them.
 bool loadCsv(const std::string &path, const CsvColumn &target,
              const std::vector<CsvColumn> &features, bool intTarget,
-             Dataset &out, std::string &error);
+             Dataset &out, std::string &error, int64_t memoryLimit = -1);
 
 /// Loads two .npy files (read by readNpyHeader): \p inputsPath gives the
 /// features, shape {n, ...}, and \p targetsPath the targets, shape {n, ...};
@@ -109,7 +141,8 @@ bool loadNpy(const std::string &inputsPath, const std::string &targetsPath,
 // Preprocessing
 //===----------------------------------------------------------------------===//
 
-/// Sets every feature x to x * mul + add (e.g. mul = 1/255 for pixels).
+/// Sets every feature x to x * mul + add (e.g. mul = 1/255 for pixels). A
+/// streamed dataset gets the step as a transform.
 void scale(Dataset &data, float mul, float add);
 
 /// Per-feature statistics of a dataset: for each of the featureSize()
@@ -120,15 +153,24 @@ struct FeatureStats {
   std::vector<float> stddev;
 };
 
-/// Computes \p data's FeatureStats. A dataset with no samples gives means
-/// of 0 and deviations of 1.
+/// Computes \p data's FeatureStats in one pass over the samples in order
+/// (Welford's running mean and sum of squared deviations, in double), so
+/// that a streamed dataset, read once from its file, gets exactly the
+/// statistics of the same samples held in memory. A dataset with no
+/// samples gives means of 0 and deviations of 1. False, with \p error, when
+/// a streamed dataset's file cannot be read.
+bool computeFeatureStats(const Dataset &data, FeatureStats &stats,
+                         std::string &error);
+/// The same for a dataset held in memory.
 FeatureStats computeFeatureStats(const Dataset &data);
 
 /// Sets every feature x at position j to (x - mean[j]) / std[j], where the
 /// statistics are those of \p statsFrom (usually the training set, so that
 /// validation and test data are scaled the same way), and a standard
 /// deviation of 0 is taken as 1. \p data may be \p statsFrom. Fails if the
-/// two feature shapes differ or \p statsFrom has no samples.
+/// two feature shapes differ or \p statsFrom has no samples. A streamed
+/// \p data gets the step as a transform; a streamed \p statsFrom is read
+/// once for its statistics.
 bool standardize(Dataset &data, const Dataset &statsFrom, std::string &error);
 
 /// Splits \p data in two, deterministically: \p first gets the first
@@ -137,7 +179,9 @@ bool standardize(Dataset &data, const Dataset &statsFrom, std::string &error);
 /// n * fraction within 1e-9 (relative) of an integer counts as that integer,
 /// so that 0.29 of 100 samples is 29 although 100 * 0.29 is 28.999999999999996
 /// in binary floating point. Both halves keep \p data's shapes and target
-/// kind. \p first or \p second may be \p data itself.
+/// kind. \p first or \p second may be \p data itself. The parts of a
+/// streamed dataset are streamed: they read their records from the same
+/// file.
 void split(const Dataset &data, double fraction, Dataset &first,
            Dataset &second);
 

@@ -48,17 +48,20 @@
 // * Memref ARGUMENTS are borrowed for the duration of the call: the runtime
 //   reads (print, save, write) or fills (load) them and keeps no pointer.
 //   Any strides and offset are honoured.
-// * Memref RESULTS (the loader's batches) are OWNED BY THE CALLER, exactly
-//   like the results of a compiled function: each call returns a fresh
-//   buffer that is allocated with aligned_alloc, so basePtr == data,
-//   offset 0, identity (row-major) strides, and `memref.dealloc` (which
-//   lowers to free(basePtr)) releases it. This is what the CPU pipeline's
-//   ownership-based buffer deallocation assumes for the result of any call,
-//   so no special handling is needed: `bufferization.to_tensor %m restrict`
-//   and the deallocation pipeline frees it when it is dead. (A borrowed view
-//   into a runtime buffer would be freed by that pipeline; writing into an
-//   argument descriptor is invisible to the caller's SSA value. Hence this
-//   scheme.)
+// * Memref RESULTS (the loader's batches) are LENT BY THE RUNTIME: the
+//   descriptor's `data` points into the loader's pool of batch buffers
+//   (64-byte aligned, offset 0, identity row-major strides) and its
+//   `basePtr` - the allocated pointer, which only deallocation uses - is
+//   NULL. The CPU pipeline's ownership-based buffer deallocation assumes
+//   that a call's memref result is owned and frees it with
+//   `memref.dealloc`, which lowers to free(basePtr): free(NULL) does
+//   nothing, so `bufferization.to_tensor %m restrict` (not writable: a
+//   write into the batch makes a copy) needs no special handling, and no
+//   batch is allocated or copied per step. The buffer stays valid and
+//   unchanged until the next nnc_rt_loader_next, _start or _seek of the
+//   same loader (or nnc_rt_finish), when the loader takes it back; the
+//   generated code uses a batch only inside the loop iteration that got
+//   it. Callers written in C++ may free(basePtr) as before.
 //
 // Errors
 // ------
@@ -237,7 +240,11 @@ int64_t nnc_rt_dataset_idx(const char *images, const char *labels);
 /// target, in file order. With \p intTarget the target column must hold
 /// integers >= 0 and the samples get int64 labels of shape [] (one class id
 /// each); otherwise float targets of shape [1] (`f32[1]`, matching a
-/// regression model's [B, 1] output). Features have shape [F].
+/// regression model's [B, 1] output). Features have shape [F]. The whole
+/// file is read and validated here; when its samples take more than the
+/// memory limit (NNC_DATA_MEMORY_LIMIT, CsvStream.h) the dataset is
+/// streamed from the file instead of kept (its scalings, splits and
+/// standardizations then apply as the rows are read).
 int64_t nnc_rt_dataset_csv(const char *path, const char *target,
                            int64_t targetIndex, const char *features,
                            int32_t featuresByIndex, int32_t intTarget);
@@ -260,6 +267,7 @@ int64_t nnc_rt_dataset_scale(int64_t id, double mul, double add);
 /// 1 the rest; \p part must be 0 or 1. The split is computed once per (id,
 /// fraction): asking for both parts returns the same two ids every time, so
 /// `data (a, b) = split(d, f)` is two calls and one copy of the data.
+/// Error: the part asked for has no samples.
 int64_t nnc_rt_dataset_split(int64_t id, double fraction, int32_t part);
 
 /// `standardize(data, like = other)`: a copy of dataset \p id whose features
@@ -286,15 +294,20 @@ void nnc_rt_dataset_release(int64_t id);
 //   nnc_rt_loader_start(%l, -1)                     // each time the loop
 //   scf.while: %rows = nnc_rt_loader_next(%l)       //   starts; next epoch
 //              condition %rows > 0
-//     %x = nnc_rt_loader_x_f32_3(%l) : memref<?x28x28xf32>   // owned
-//     %y = nnc_rt_loader_y_i64_1(%l) : memref<?xi64>         // owned
+//     %x = nnc_rt_loader_x_f32_3(%l) : memref<?x28x28xf32>   // lent
+//     %y = nnc_rt_loader_y_i64_1(%l) : memref<?xi64>         // lent
 //     ... body ...
 //
 // Batch k of an epoch holds samples k*batch .. k*batch + batch - 1 of the
 // epoch's order: file order, or with shuffling the permutation that depends
-// only on (seed, epoch) (nnc::rt::BatchLoader; reproducible and resumable).
-// The last batch may be short unless dropLast. The x/y functions may be
-// called any number of times per batch; each call returns a fresh copy.
+// only on (seed, epoch) (nnc::rt::BatchLoader; for a streamed CSV dataset
+// the block/window order of Prefetch.h; reproducible and resumable). The
+// last batch may be short unless dropLast. The x/y functions may be called
+// any number of times per batch; each call lends the same buffer (see
+// "Memory ownership"). The loader assembles the next batches on a
+// background thread (NNC_PREFETCH=0: on the caller's, when asked); the
+// batches are the same either way. An error met while assembling a batch
+// is reported by the nnc_rt_loader_next that asks for it.
 //===----------------------------------------------------------------------===//
 
 /// Creates a loader over dataset \p dataset with batches of \p batch (>= 1)
@@ -321,10 +334,10 @@ int64_t nnc_rt_loader_num_batches(int64_t loader);
 /// the next start).
 int64_t nnc_rt_loader_next(int64_t loader);
 
-/// The current batch's features as a new caller-owned buffer (see "Memory
-/// ownership"): shape [rows, feature shape...], so the rank R is 1 + the
-/// rank of one sample's features. Errors: no current batch (next() was not
-/// called or returned 0), or R does not match the dataset.
+/// The current batch's features, lent (see "Memory ownership"): shape [rows,
+/// feature shape...], so the rank R is 1 + the rank of one sample's features.
+/// Errors: no current batch (next() was not called or returned 0), or R does
+/// not match the dataset.
 void _mlir_ciface_nnc_rt_loader_x_f32_1(StridedMemRefType<float, 1> *result,
                                         int64_t loader);
 void _mlir_ciface_nnc_rt_loader_x_f32_2(StridedMemRefType<float, 2> *result,
@@ -336,7 +349,7 @@ void _mlir_ciface_nnc_rt_loader_x_f32_4(StridedMemRefType<float, 4> *result,
 void _mlir_ciface_nnc_rt_loader_x_f32_5(StridedMemRefType<float, 5> *result,
                                         int64_t loader);
 
-/// The current batch's int64 labels as a new caller-owned buffer of shape
+/// The current batch's int64 labels, lent, of shape
 /// [rows, target shape...] (rank 1 for class ids). Errors as for x, and a
 /// dataset with float targets.
 void _mlir_ciface_nnc_rt_loader_y_i64_1(StridedMemRefType<int64_t, 1> *result,
@@ -346,9 +359,9 @@ void _mlir_ciface_nnc_rt_loader_y_i64_2(StridedMemRefType<int64_t, 2> *result,
 void _mlir_ciface_nnc_rt_loader_y_i64_3(StridedMemRefType<int64_t, 3> *result,
                                         int64_t loader);
 
-/// The current batch's targets as float32, a new caller-owned buffer of
-/// shape [rows, target shape...] (rank 2 for a CSV regression target,
-/// [rows, 1]). Int64 labels are converted to float.
+/// The current batch's targets as float32, lent, of shape [rows, target
+/// shape...] (rank 2 for a CSV regression target, [rows, 1]). Int64 labels are
+/// converted to float.
 void _mlir_ciface_nnc_rt_loader_y_f32_1(StridedMemRefType<float, 1> *result,
                                         int64_t loader);
 void _mlir_ciface_nnc_rt_loader_y_f32_2(StridedMemRefType<float, 2> *result,

@@ -13,14 +13,18 @@ good or broken in one chosen way, so that no binary file is committed.
       --f32-nan I      IMAGES as big-endian f32 (type 0x0d), with a NaN in
                        sample I
       --f32-labels     LABELS as f32 (type 0x0d)
+      --samples N      only the first N images and labels (0: none)
 
   make_data.py npy INPUTS TARGETS [options]
       INPUTS: float32 [8, 3]; TARGETS: int64 [8], labels 0..1.
       --cut N          drop the last N bytes of INPUTS
       --dtype D        INPUTS in the numpy dtype D ('<c8', '>f4', ...)
       --rename OLD=NEW replace the header text 'OLD' by 'NEW' in INPUTS
+                       (Python escapes such as \\x01 allowed)
       --header-length N  the header length field of INPUTS is N
       --nan I          a NaN in sample I of INPUTS
+      --inf I          an infinity in sample I of INPUTS
+      --samples N      only the first N inputs and targets (0: none)
       --count N        write only N targets
       --label I=V      the target of sample I is V
 
@@ -35,6 +39,7 @@ good or broken in one chosen way, so that no binary file is committed.
       --header-length N  the 8-byte header length field is N
 """
 import argparse
+import codecs
 import gzip
 import json
 import struct
@@ -53,6 +58,10 @@ def index_value(text):
     return int(i), int(v)
 
 
+def unescape(text):
+    return codecs.decode(text, "unicode_escape").encode("latin-1")
+
+
 def write_idx(a):
     rng = np.random.RandomState(0)
     images = rng.randint(0, 256, (8, 4, 4)).astype(np.uint8)
@@ -60,6 +69,8 @@ def write_idx(a):
     for i, v in a.label:
         labels[i] = v
     labels = labels[: a.count] if a.count is not None else labels
+    if a.samples is not None:
+        images, labels = images[: a.samples], labels[: a.samples]
     if a.f32_nan is not None:
         values = (images / 255.0).astype(">f4")
         values[a.f32_nan, 0, 0] = np.nan
@@ -92,13 +103,17 @@ def write_npy(a):
     targets = (np.arange(8) % 2).astype(np.int64)
     if a.nan is not None:
         inputs[a.nan, 1] = np.nan
+    if a.inf is not None:
+        inputs[a.inf, 2] = -np.inf
+    if a.samples is not None:
+        inputs, targets = inputs[: a.samples], targets[: a.samples]
     for i, v in a.label:
         targets[i] = v
     if a.count is not None:
         targets = targets[: a.count]
     raw = npy_bytes(inputs.astype(a.dtype) if a.dtype else inputs)
     for old, new in a.rename:
-        raw = raw.replace(old.encode(), new.encode())
+        raw = raw.replace(unescape(old), unescape(new))
     if a.header_length is not None:
         raw = raw[:8] + struct.pack("<H", a.header_length) + raw[10:]
     if a.cut:
@@ -150,6 +165,7 @@ def main():
     i.add_argument("--label", type=index_value, action="append", default=[])
     i.add_argument("--f32-nan", type=int)
     i.add_argument("--f32-labels", action="store_true")
+    i.add_argument("--samples", type=int)
     i.set_defaults(run=write_idx)
 
     n = sub.add_parser("npy")
@@ -161,6 +177,8 @@ def main():
                    default=[])
     n.add_argument("--header-length", type=int)
     n.add_argument("--nan", type=int)
+    n.add_argument("--inf", type=int)
+    n.add_argument("--samples", type=int)
     n.add_argument("--count", type=int)
     n.add_argument("--label", type=index_value, action="append", default=[])
     n.set_defaults(run=write_npy)
