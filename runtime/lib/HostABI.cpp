@@ -15,6 +15,7 @@
 #include "Progress.h"
 #include "nnc/runtime/CsvStream.h"
 #include "nnc/runtime/Dataset.h"
+#include "nnc/runtime/Device.h"
 #include "nnc/runtime/Prefetch.h"
 #include "nnc/runtime/Safetensors.h"
 
@@ -1091,6 +1092,17 @@ int32_t nnc_rt_finish(void) {
                    "nnc: %zu steps, median %.3f ms per step (%.0f steps/s)\n",
                    times.size(), median, 1000.0 / median);
     }
+    if (runOptions().timeSteps) {
+      // How many of the compiled code's buffers the system had to provide:
+      // with the pool this does not grow with the number of steps.
+      nnc::rt::PoolStats pool = nnc::rt::cpuPoolStats();
+      std::fprintf(stderr,
+                   "nnc: %llu buffers allocated, %llu of them new from the "
+                   "system (%.1f MB)\n",
+                   (unsigned long long)pool.allocations,
+                   (unsigned long long)pool.fromSystem,
+                   double(pool.bytesFromSystem) / 1e6);
+    }
     times.clear();
     return status;
   });
@@ -1799,6 +1811,9 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_state_save_end),
       NNC_SYM(nnc_rt_resume_point),
       NNC_SYM(nnc_rt_paused),
+      NNC_SYM(_mlir_memref_to_llvm_alloc),
+      NNC_SYM(_mlir_memref_to_llvm_aligned_alloc),
+      NNC_SYM(_mlir_memref_to_llvm_free),
       NNC_SYM(nnc_rt_config_i64),
       NNC_SYM(nnc_rt_config_f64),
       NNC_SYM(nnc_rt_config_bool),

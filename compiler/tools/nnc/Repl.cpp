@@ -499,6 +499,7 @@ bool Session::lower(mlir::ModuleOp module, Mode mode, uint64_t seed) {
   }
   CPUPipelineOptions options;
   options.seed = seed;
+  options.pooledMemory = true; // the runtime's CPU device serves buffers
   buildCPUPipeline(pm, options);
   return mlir::succeeded(pm.run(module));
 }

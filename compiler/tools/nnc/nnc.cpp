@@ -250,6 +250,7 @@ bool lowerModule(mlir::ModuleOp module, uint64_t seed,
   pm.addPass(mlir::createSymbolDCEPass());
   CPUPipelineOptions options;
   options.seed = seed;
+  options.pooledMemory = true; // the runtime's CPU device serves buffers
   buildCPUPipeline(pm, options);
   if (mlir::failed(pm.run(module))) {
     diags.error({}, "internal error: the script could not be compiled");
@@ -527,6 +528,7 @@ int runJob(Verb verb) {
       if (emit == Emit::LLVM) {
         CPUPipelineOptions options;
         options.seed = configSeed(fe.getSema());
+        options.pooledMemory = true; // as `nnc run` compiles it
         buildCPUPipeline(pm, options);
       } else {
         pm.addPass(mlir::createCSEPass());

@@ -48,6 +48,13 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("The run's seed: the Philox key of nn.random (the "
                      "initial weights)"),
       llvm::cl::init(0)};
+  Option<bool> pooledMemory{
+      *this, "pooled-memory",
+      llvm::cl::desc("Allocate buffers with MLIR's generic allocation "
+                     "functions, which nnc's runtime serves from the CPU "
+                     "device's pool (runtime/include/nnc/runtime/Device.h), "
+                     "instead of malloc and free"),
+      llvm::cl::init(false)};
 };
 
 /// Appends the CPU lowering to \p pm, which must run on a builtin.module of
