@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -34,7 +35,7 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     ++stats.allocations;
     void *p = nullptr;
-    auto it = free.find(size);
+    auto it = pooling ? free.find(size) : free.end();
     if (it != free.end() && !it->second.empty()) {
       p = it->second.back();
       it->second.pop_back();
@@ -65,7 +66,7 @@ public:
     size_t size = it->second;
     live.erase(it);
     ++stats.releases;
-    if (stats.bytesPooled + size > kMaxPooledBytes) {
+    if (!pooling || stats.bytesPooled + size > kMaxPooledBytes) {
       std::free(p);
       return;
     }
@@ -84,6 +85,12 @@ private:
     return (size + kAlign - 1) / kAlign * kAlign;
   }
 
+  /// NNC_POOL=0 turns the pool off (every buffer from the system), to
+  /// measure what it saves.
+  const bool pooling = [] {
+    const char *v = std::getenv("NNC_POOL");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
   std::mutex mutex;
   std::unordered_map<size_t, std::vector<void *>> free;
   std::unordered_map<void *, size_t> live;

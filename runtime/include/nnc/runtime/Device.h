@@ -13,7 +13,11 @@
 // every step (the last, shorter batch of an epoch adds one more set), so
 // after the first steps of an epoch every allocation of the step is served
 // from the pool: the training loop calls no malloc. Blocks are 64-byte
-// aligned (a cache line, any vector register).
+// aligned (a cache line, any vector register). NNC_POOL=0 in the
+// environment turns the pool off, to measure it: on the Fashion-MNIST MLP
+// the step takes the same time either way (glibc's malloc reuses freed
+// blocks quickly too); what the pool adds is that the step's memory is
+// the runtime's to place - the CUDA device needs exactly that.
 //
 //===----------------------------------------------------------------------===//
 
