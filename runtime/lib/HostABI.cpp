@@ -756,6 +756,27 @@ template <typename T> const char *dtypeName() {
     return "I64";
 }
 
+/// Opens a save (a checkpoint or a training state) to \p path.
+void openSave(const char *fn, const std::string &path) {
+  State &s = state();
+  if (s.saving || s.loading)
+    internal(fn, "a save or load is already open");
+  s.saving = true;
+  s.savePath = path;
+  s.pending.clear();
+}
+
+/// Opens a load from \p file, already read from \p path.
+void openLoad(const char *fn, const std::string &path, SafetensorsFile file) {
+  State &s = state();
+  if (s.saving || s.loading)
+    internal(fn, "a save or load is already open");
+  s.loadPath = path;
+  s.file = std::move(file);
+  s.loading = true;
+  s.loaded.clear();
+}
+
 /// The tensors of an open save, as records for writeSafetensors (which
 /// does not copy them).
 std::vector<TensorRecord>
@@ -771,6 +792,21 @@ pendingRecords(const std::vector<PendingTensor> &pending) {
     records.push_back(std::move(r));
   }
   return records;
+}
+
+/// Writes the open save's tensors with \p metadata, atomically (creating
+/// missing parent directories), and closes it.
+void writeSave(const char *fn,
+               const std::map<std::string, std::string> &metadata) {
+  State &s = state();
+  if (!s.saving)
+    internal(fn, "no save is open");
+  makeParents(s.savePath);
+  std::string error;
+  if (!writeSafetensors(s.savePath, pendingRecords(s.pending), metadata, error))
+    fail(error);
+  s.saving = false;
+  s.pending.clear();
 }
 
 template <typename T>
@@ -1384,14 +1420,7 @@ int64_t nnc_rt_since_best(int64_t site, double value, int32_t modeMax) {
 //===--- Checkpoints ------------------------------------------------------===//
 
 void nnc_rt_save_begin(const char *path) {
-  guarded([&] {
-    State &s = state();
-    if (s.saving || s.loading)
-      internal("nnc_rt_save_begin", "a save or load is already open");
-    s.saving = true;
-    s.savePath = resolve(path);
-    s.pending.clear();
-  });
+  guarded([&] { openSave("nnc_rt_save_begin", resolve(path)); });
 }
 
 void _mlir_ciface_nnc_rt_save_f32(const char *name,
@@ -1412,18 +1441,7 @@ void _mlir_ciface_nnc_rt_save_i1(const char *name,
 }
 
 void nnc_rt_save_end(void) {
-  guarded([&] {
-    State &s = state();
-    if (!s.saving)
-      internal("nnc_rt_save_end", "no save is open");
-    std::vector<TensorRecord> records = pendingRecords(s.pending);
-    makeParents(s.savePath);
-    std::string error;
-    if (!writeSafetensors(s.savePath, records, {{"format", "pt"}}, error))
-      fail(error);
-    s.saving = false;
-    s.pending.clear();
-  });
+  guarded([&] { writeSave("nnc_rt_save_end", {{"format", "pt"}}); });
 }
 
 void nnc_rt_load_begin(const char *path) {
@@ -1431,12 +1449,11 @@ void nnc_rt_load_begin(const char *path) {
     State &s = state();
     if (s.saving || s.loading)
       internal("nnc_rt_load_begin", "a save or load is already open");
-    s.loadPath = resolve(path);
-    std::string error;
-    if (!readSafetensors(s.loadPath, s.file, error))
+    std::string full = resolve(path), error;
+    SafetensorsFile file;
+    if (!readSafetensors(full, file, error))
       fail(error);
-    s.loading = true;
-    s.loaded.clear();
+    openLoad("nnc_rt_load_begin", full, std::move(file));
   });
 }
 
@@ -1556,21 +1573,12 @@ int32_t nnc_rt_state_wanted(int32_t budgetStop) {
 }
 
 void nnc_rt_state_save_begin(void) {
-  guarded([&] {
-    State &s = state();
-    if (s.saving || s.loading)
-      internal("nnc_rt_state_save_begin", "a save or load is already open");
-    s.saving = true;
-    s.savePath = runOptions().statePath;
-    s.pending.clear();
-  });
+  guarded([&] { openSave("nnc_rt_state_save_begin", runOptions().statePath); });
 }
 
 void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
   guarded([&] {
     State &s = state();
-    if (!s.saving)
-      internal("nnc_rt_state_save_end", "no save is open");
     // The best/since_best trackers: {has a best, the best, evaluations
     // since}.
     for (const auto &[site, t] : s.trackers) {
@@ -1583,23 +1591,16 @@ void nnc_rt_state_save_end(int64_t point, int64_t steps, const char *layout) {
       std::memcpy(p.bytes.data(), v, sizeof v);
       s.pending.push_back(std::move(p));
     }
-    std::vector<TensorRecord> records = pendingRecords(s.pending);
     std::string where = s.location;
     s.location = "--state";
-    makeParents(s.savePath);
-    std::string error;
-    std::map<std::string, std::string> metadata = {
-        {"format", "pt"},
-        {kStateKey, kStateVersion},
-        {"nnc.point", std::to_string(point)},
-        {"nnc.steps", std::to_string(steps)},
-        {"nnc.layout", str(layout)},
-        {"nnc.progress", nnc::rt::progress::stateText()}};
-    if (!writeSafetensors(s.savePath, records, metadata, error))
-      fail(error);
+    writeSave("nnc_rt_state_save_end",
+              {{"format", "pt"},
+               {kStateKey, kStateVersion},
+               {"nnc.point", std::to_string(point)},
+               {"nnc.steps", std::to_string(steps)},
+               {"nnc.layout", str(layout)},
+               {"nnc.progress", nnc::rt::progress::stateText()}});
     s.location = where;
-    s.saving = false;
-    s.pending.clear();
   });
 }
 
@@ -1690,16 +1691,12 @@ int64_t nnc_rt_resume_point(const char *layout) {
 void nnc_rt_state_load_begin(void) {
   guarded([&] {
     State &s = state();
-    if (s.saving || s.loading)
-      internal("nnc_rt_state_load_begin", "a save or load is already open");
-    s.loadPath = runOptions().resumePath;
-    s.file = std::move(s.resume);
+    openLoad("nnc_rt_state_load_begin", runOptions().resumePath,
+             std::move(s.resume));
     s.resume = SafetensorsFile();
     if (auto it = s.file.metadata.find("nnc.progress");
         it != s.file.metadata.end())
       nnc::rt::progress::restoreState(it->second);
-    s.loading = true;
-    s.loaded.clear();
     // The trackers (see nnc_rt_state_save_end).
     for (const SafetensorsTensor &t : s.file.tensors) {
       const std::string prefix = "nnc.tracker.";
