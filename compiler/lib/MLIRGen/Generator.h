@@ -265,6 +265,8 @@ public:
     mlir::Block *block = nullptr; ///< where a tensor was defined
   };
   bool generateHost(const Program &main, const ScriptSites &sites);
+  /// The model a top-level `let name = Model(...)` creates, else null.
+  const ModelInstance *modelCreatedBy(const Stmt &s) const;
   /// Whether run() also generates @nnc_main.
   bool hostProgram = true;
 

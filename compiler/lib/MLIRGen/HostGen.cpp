@@ -793,6 +793,17 @@ bool Generator::finishStateFunctions(mlir::Location l) {
 // @nnc_main
 //===----------------------------------------------------------------------===//
 
+const ModelInstance *Generator::modelCreatedBy(const Stmt &s) const {
+  const auto *let = dyn_cast<LetStmt>(&s);
+  if (!let || !let->init || let->target.isTuple)
+    return nullptr;
+  const CheckedBody &script = sema.getBodies().front();
+  auto t = script.types.find(let->init.get());
+  if (t == script.types.end() || t->second.kind != Type::Kind::Model)
+    return nullptr;
+  return t->second.model;
+}
+
 bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
   for (size_t k = 0; k < sites.steps.size(); ++k)
     stepIndex[sites.steps[k]] = static_cast<unsigned>(k);
@@ -808,14 +819,10 @@ bool Generator::generateHost(const Program &main, const ScriptSites &sites) {
 
   // Globals of every top-level model's parameters, named by their path.
   for (const StmtPtr &s : main.items) {
-    const auto *let = dyn_cast<LetStmt>(s.get());
-    if (!let || !let->init || let->target.isTuple)
+    const ModelInstance *m = modelCreatedBy(*s);
+    if (!m)
       continue;
-    auto t = script.types.find(let->init.get());
-    if (t == script.types.end() || t->second.kind != Type::Kind::Model)
-      continue;
-    const ModelInstance *m = t->second.model;
-    modelVars[m] = let->target.names[0].name;
+    modelVars[m] = cast<LetStmt>(*s).target.names[0].name;
     std::string root = modelPath(m);
     for (auto &[name, pt] : modelParameters(m)) {
       std::string path = root + "." + name;

@@ -978,17 +978,10 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
   ScriptSites sites;
   sites.block(main.items);
   // @init_<name> for every model bound at the top level.
-  const CheckedBody &script = sema.getBodies().front();
-  for (const StmtPtr &s : main.items) {
-    const auto *l = dyn_cast<LetStmt>(s.get());
-    if (!l || !l->init || l->target.isTuple)
-      continue;
-    auto t = script.types.find(l->init.get());
-    if (t == script.types.end() || t->second.kind != Type::Kind::Model)
-      continue;
-    if (!generateInit(l->target.names[0].name, t->second.model, l->range))
-      return nullptr;
-  }
+  for (const StmtPtr &s : main.items)
+    if (const ModelInstance *m = modelCreatedBy(*s))
+      if (!generateInit(cast<LetStmt>(*s).target.names[0].name, m, s->range))
+        return nullptr;
   for (size_t k = 0; k < sites.steps.size(); ++k)
     if (!generateStep(*sites.steps[k], static_cast<unsigned>(k)))
       return nullptr;

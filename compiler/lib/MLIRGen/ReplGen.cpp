@@ -64,20 +64,14 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::runRepl(const Program &main,
       mlir::ModuleOp::create(loc({main.file, 0, 0}));
   module = *owned;
   nextStream = input.streamBase;
-  const CheckedBody &script = sema.getBodies().front();
   ScriptSites sites;
   for (size_t i = input.firstItem; i < main.items.size(); ++i) {
     const Stmt &s = *main.items[i];
     sitesOf(s, sites);
     // @init_<name> for the models this input creates.
-    const auto *l = dyn_cast<LetStmt>(&s);
-    if (!l || !l->init || l->target.isTuple)
-      continue;
-    auto t = script.types.find(l->init.get());
-    if (t == script.types.end() || t->second.kind != Type::Kind::Model)
-      continue;
-    if (!generateInit(l->target.names[0].name, t->second.model, l->range))
-      return nullptr;
+    if (const ModelInstance *m = modelCreatedBy(s))
+      if (!generateInit(cast<LetStmt>(s).target.names[0].name, m, s.range))
+        return nullptr;
   }
   for (size_t k = 0; k < sites.steps.size(); ++k)
     if (!generateStep(*sites.steps[k], static_cast<unsigned>(k)))
@@ -135,14 +129,10 @@ bool Generator::generateReplHost(const Program &main,
   // Every top-level model's parameters: defined by the input that creates
   // the model, external in later ones.
   for (size_t i = 0; i < main.items.size(); ++i) {
-    const auto *let = dyn_cast<LetStmt>(main.items[i].get());
-    if (!let || !let->init || let->target.isTuple)
+    const ModelInstance *m = modelCreatedBy(*main.items[i]);
+    if (!m)
       continue;
-    auto t = script.types.find(let->init.get());
-    if (t == script.types.end() || t->second.kind != Type::Kind::Model)
-      continue;
-    const ModelInstance *m = t->second.model;
-    modelVars[m] = let->target.names[0].name;
+    modelVars[m] = cast<LetStmt>(*main.items[i]).target.names[0].name;
     std::string root = modelPath(m);
     for (auto &[name, pt] : modelParameters(m)) {
       std::string path = root + "." + name;
