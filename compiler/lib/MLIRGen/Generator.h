@@ -465,6 +465,11 @@ private:
   bool mentionsConfig(const Expr &e);
   /// The config entries' names read at run time (nnc_rt_config_*).
   std::set<const Expr *> runtimeConfigReads;
+  /// Per config entry read at run time: the global that holds its value,
+  /// asked for once at the top of @nnc_main.
+  std::map<std::string, std::string> configGlobals;
+  std::string configGlobal(const std::string &name, const ConstVal &value,
+                           const Type &t);
   /// `@nnc_program_config() -> !llvm.ptr`: the config table of the program
   /// (`--help` and `--set` of programs built by `nnc build`).
   void emitProgramConfig(mlir::Location l);

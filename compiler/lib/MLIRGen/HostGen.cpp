@@ -556,6 +556,37 @@ std::vector<int64_t> Generator::collectPoints(const Block &stmts) {
   return all;
 }
 
+std::string Generator::configGlobal(const std::string &name,
+                                    const ConstVal &value, const Type &t) {
+  auto it = configGlobals.find(name);
+  if (it != configGlobals.end())
+    return it->second;
+  mlir::Location l = b.getUnknownLoc();
+  mlir::Type type = b.getI1Type();
+  if (t.kind == Type::Kind::Int)
+    type = b.getI64Type();
+  else if (t.kind == Type::Kind::Float)
+    type = b.getF64Type();
+  std::string g = newGlobal(mlir::MemRefType::get({}, type), {});
+  transientGlobals.insert(g); // a resumed run takes its own --set values
+  configGlobals.emplace(name, g);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  // Right after @nnc_main's reference to the global, at its top.
+  b.setInsertionPointAfter(global(g, l).getDefiningOp());
+  mlir::Value dflt = hostConst(value, t, l);
+  const char *fn = t.kind == Type::Kind::Int     ? "nnc_rt_config_i64"
+                   : t.kind == Type::Kind::Float ? "nnc_rt_config_f64"
+                                                 : "nnc_rt_config_bool";
+  if (t.kind == Type::Kind::Bool)
+    dflt = b.create<mlir::arith::ExtUIOp>(l, b.getI32Type(), dflt);
+  mlir::Value v =
+      rt(fn, {dflt.getType()}, {str(name, l), dflt}, l).getResult(0);
+  if (t.kind == Type::Kind::Bool)
+    v = b.create<mlir::arith::TruncIOp>(l, b.getI1Type(), v);
+  storeGlobal(g, v, l);
+  return g;
+}
+
 bool Generator::mentionsConfig(const Expr &e) {
   if (isa<NameExpr>(e))
     return sema.configRefs().count(&e) != 0;
@@ -1878,25 +1909,16 @@ Generator::HV Generator::hostExprImpl(const Expr &e, const Type &t) {
   }
   if (const auto *n = dyn_cast<NameExpr>(&e)) {
     if (sema.configRefs().count(&e) && body == &sema.getBodies().front()) {
-      // A config entry: its value from the run's `--set`, if any.
+      // A config entry: its value from the run's `--set`, if any, asked
+      // for once at the start of @nnc_main and kept in a global.
       auto c = body->consts.find(&e);
       if (c == body->consts.end())
         return fail(e.range, "this config entry"), HV();
-      mlir::Value dflt = hostConst(c->second, t, l);
-      const char *fn = t.kind == Type::Kind::Int     ? "nnc_rt_config_i64"
-                       : t.kind == Type::Kind::Float ? "nnc_rt_config_f64"
-                                                     : "nnc_rt_config_bool";
-      if (t.kind == Type::Kind::Bool)
-        dflt = b.create<mlir::arith::ExtUIOp>(l, b.getI32Type(), dflt);
-      mlir::Value v =
-          rt(fn, {dflt.getType()}, {str(n->name, l), dflt}, l).getResult(0);
-      if (t.kind == Type::Kind::Bool)
-        v = b.create<mlir::arith::TruncIOp>(l, b.getI1Type(), v);
       runtimeConfigReads.insert(&e);
       h.k = t.kind == Type::Kind::Int     ? HV::K::Int
             : t.kind == Type::Kind::Float ? HV::K::Float
                                           : HV::K::Bool;
-      h.v = v;
+      h.v = loadGlobal(configGlobal(n->name, c->second, t), l);
       return h;
     }
     HostVar *v = findVar(n->name);
