@@ -4,8 +4,8 @@
 // pipeline variant): for each of the MLP's six products, times the compiled
 // function (through its C interface, result allocation included) and
 // cblas_sgemm on the same shapes and transposes (each at 1 and 2 OpenBLAS
-// threads), checks that the results agree, and prints one table row per shape. Each
-// number is the median of the samples; a sample repeats the call until it
+// threads), checks that the results agree, and prints one table row per shape.
+// Each number is the median of the samples; a sample repeats the call until it
 // lasts >= 20 ms, and the samples of nnc and OpenBLAS alternate.
 //
 //===----------------------------------------------------------------------===//
