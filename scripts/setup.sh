@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build ccache lld g++ clang-19 pkg-config
+  # objdump: a test checks that built programs are portable
+  binutils
   # LLVM/MLIR 19 (lit, FileCheck and mlir-tblgen come with the tools packages)
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   # front end: the ANTLR4 tool (Java) and its C++ runtime
