@@ -1080,6 +1080,47 @@ void nnc_rt_size_mismatch(int64_t size, int64_t expected,
        std::to_string(expected) + " here");
 }
 
+void nnc_rt_int_error(int32_t op, int64_t x, int64_t y, const char *location) {
+  if (location && *location)
+    state().location = location;
+  std::string a = std::to_string(x), b = std::to_string(y);
+  if (op == 'n')
+    fail("integer overflow in negation: -(" + a +
+         ") does not fit in an int (64 bits)");
+  if (op == '%' && y == 0)
+    fail("modulo by zero: " + a + " % 0");
+  if (op == '^' && y < 0)
+    fail("negative exponent of an int power: " + a + " ** " + b + " (write '" +
+         a + ".0 ** " + b + "' for a float)");
+  std::string spelled = op == '^' ? "**" : std::string(1, char(op));
+  fail("integer overflow in '" + spelled + "': " + a + " " + spelled + " " + b +
+       " does not fit in an int (64 bits)");
+}
+
+void nnc_rt_to_int_error(double value, const char *location) {
+  if (location && *location)
+    state().location = location;
+  if (std::isnan(value))
+    fail("nan cannot be converted to an int");
+  fail(reprOf(value) + " is out of range for an int (-9223372036854775808 to "
+                       "9223372036854775807)");
+}
+
+int64_t nnc_rt_pow_i64(int64_t x, int64_t y, const char *location) {
+  if (y < 0)
+    nnc_rt_int_error('^', x, y, location);
+  // Square and multiply; any overflow of a factor that is still needed
+  // overflows the result.
+  int64_t result = 1, base = x;
+  for (int64_t e = y; e > 0; e >>= 1) {
+    if ((e & 1) && __builtin_mul_overflow(result, base, &result))
+      nnc_rt_int_error('^', x, y, location);
+    if (e > 1 && __builtin_mul_overflow(base, base, &base))
+      nnc_rt_int_error('^', x, y, location);
+  }
+  return result;
+}
+
 void nnc_rt_init(int64_t seed) {
   nnc::rt::keepLargeBlocksInHeap();
   guarded([&] {
@@ -1748,6 +1789,9 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_save_init_path),
       NNC_SYM(nnc_rt_save_final_path),
       NNC_SYM(nnc_rt_size_mismatch),
+      NNC_SYM(nnc_rt_int_error),
+      NNC_SYM(nnc_rt_to_int_error),
+      NNC_SYM(nnc_rt_pow_i64),
       NNC_SYM(nnc_rt_step_done),
       NNC_SYM(nnc_rt_loss_not_finite),
       NNC_SYM(nnc_rt_label_out_of_range),

@@ -289,6 +289,17 @@ private:
   HV hostExpr(const Expr &e);
   HV hostExprImpl(const Expr &e, const Type &t);
   HV hostBinary(const BinaryExpr &e, const Type &t);
+  /// `x op y` on host ints, with the checks the checker's constant folding
+  /// makes: overflow of `+ - * **` and a zero divisor of `%` stop the run
+  /// with an error at \p l naming the operation and its operands (Python's
+  /// floored `%`; `INT64_MIN % -1` is 0).
+  mlir::Value checkedInt(BinaryOp op, mlir::Value x, mlir::Value y,
+                         mlir::Location l);
+  /// `-x` on a host int, an error at \p l for INT64_MIN.
+  mlir::Value checkedNeg(mlir::Value x, mlir::Location l);
+  /// An f64 truncated to an int, an error at \p l for NaN and values outside
+  /// int's range (where LLVM's fptosi would give poison).
+  mlir::Value checkedToInt(mlir::Value f, mlir::Location l);
   HV hostCall(const CallExpr &e, const Type &t);
   HV hostStep(const StepExpr &s);
   HV hostEvaluate(const EvaluateExpr &e);

@@ -1241,16 +1241,10 @@ bool Generator::hostAssign(const AssignStmt &s) {
       }
     } else if (var->k == HV::K::Int && rhs.k == HV::K::Int &&
                s.op != AssignOp::Div) {
-      switch (s.op) {
-      case AssignOp::Add:
-        value = b.create<mlir::arith::AddIOp>(l, cur.v, rhs.v);
-        break;
-      case AssignOp::Sub:
-        value = b.create<mlir::arith::SubIOp>(l, cur.v, rhs.v);
-        break;
-      default:
-        value = b.create<mlir::arith::MulIOp>(l, cur.v, rhs.v);
-      }
+      value = checkedInt(s.op == AssignOp::Add   ? BinaryOp::Add
+                         : s.op == AssignOp::Sub ? BinaryOp::Sub
+                                                 : BinaryOp::Mul,
+                         cur.v, rhs.v, l);
     } else {
       return fail(s.range, "this compound assignment");
     }
@@ -1969,8 +1963,7 @@ Generator::HV Generator::hostExprImpl(const Expr &e, const Type &t) {
       return x;
     }
     if (u->op == UnaryOp::Neg && x.k == HV::K::Int) {
-      x.v = b.create<mlir::arith::SubIOp>(
-          l, b.create<mlir::arith::ConstantIntOp>(l, 0, 64), x.v);
+      x.v = checkedNeg(x.v, l);
       return x;
     }
     fail(e.range, "this operator");
@@ -1987,7 +1980,7 @@ Generator::HV Generator::hostExprImpl(const Expr &e, const Type &t) {
     }
     if (t.kind == Type::Kind::Int && x.k == HV::K::Float) {
       h.k = HV::K::Int;
-      h.v = b.create<mlir::arith::FPToSIOp>(l, b.getI64Type(), x.v);
+      h.v = checkedToInt(x.v, l);
       return h;
     }
     if (t.kind == Type::Kind::Int && x.k == HV::K::Bool) {
@@ -2100,30 +2093,15 @@ Generator::HV Generator::hostBinary(const BinaryExpr &e, const Type &t) {
     return h;
   }
   if (ints && t.kind == Type::Kind::Int) {
-    h.k = HV::K::Int;
     switch (e.op) {
     case BinaryOp::Add:
-      h.v = b.create<mlir::arith::AddIOp>(l, x.v, y.v);
-      return h;
     case BinaryOp::Sub:
-      h.v = b.create<mlir::arith::SubIOp>(l, x.v, y.v);
-      return h;
     case BinaryOp::Mul:
-      h.v = b.create<mlir::arith::MulIOp>(l, x.v, y.v);
+    case BinaryOp::Mod:
+    case BinaryOp::Pow:
+      h.k = HV::K::Int;
+      h.v = checkedInt(e.op, x.v, y.v, l);
       return h;
-    case BinaryOp::Mod: {
-      // Floored, as in Python: the result takes the divisor's sign. A zero
-      // divisor gives 0 rather than a crash.
-      mlir::Value zero = b.create<mlir::arith::ConstantIntOp>(l, 0, 64);
-      mlir::Value one = b.create<mlir::arith::ConstantIntOp>(l, 1, 64);
-      mlir::Value isZero = b.create<mlir::arith::CmpIOp>(l, IP::eq, y.v, zero);
-      mlir::Value d = b.create<mlir::arith::SelectOp>(l, isZero, one, y.v);
-      h.v = b.create<mlir::arith::FloorDivSIOp>(l, x.v, d);
-      h.v = b.create<mlir::arith::SubIOp>(
-          l, x.v, b.create<mlir::arith::MulIOp>(l, h.v, d));
-      h.v = b.create<mlir::arith::SelectOp>(l, isZero, zero, h.v);
-      return h;
-    }
     default:
       return fail(e.range, "this operator on ints"), HV();
     }
@@ -2163,6 +2141,117 @@ Generator::HV Generator::hostBinary(const BinaryExpr &e, const Type &t) {
   default:
     return fail(e.range, "this operator"), HV();
   }
+}
+
+mlir::Value Generator::checkedInt(BinaryOp op, mlir::Value x, mlir::Value y,
+                                  mlir::Location l) {
+  using IP = mlir::arith::CmpIPredicate;
+  auto c64 = [&](int64_t v) {
+    return b.create<mlir::arith::ConstantIntOp>(l, v, 64).getResult();
+  };
+  auto isNegative = [&](mlir::Value v) {
+    return b.create<mlir::arith::CmpIOp>(l, IP::slt, v, c64(0)).getResult();
+  };
+  char code = 0;
+  mlir::Value r, bad;
+  switch (op) {
+  case BinaryOp::Add:
+    // Overflow iff both operands' signs differ from the result's.
+    code = '+';
+    r = b.create<mlir::arith::AddIOp>(l, x, y);
+    bad = isNegative(
+        b.create<mlir::arith::AndIOp>(l, b.create<mlir::arith::XOrIOp>(l, x, r),
+                                      b.create<mlir::arith::XOrIOp>(l, y, r)));
+    break;
+  case BinaryOp::Sub:
+    // Overflow iff the operands' signs differ and the result's is y's.
+    code = '-';
+    r = b.create<mlir::arith::SubIOp>(l, x, y);
+    bad = isNegative(
+        b.create<mlir::arith::AndIOp>(l, b.create<mlir::arith::XOrIOp>(l, x, y),
+                                      b.create<mlir::arith::XOrIOp>(l, x, r)));
+    break;
+  case BinaryOp::Mul: {
+    // The 128-bit product fits iff its high half is the low half's sign.
+    code = '*';
+    auto wide = b.create<mlir::arith::MulSIExtendedOp>(l, x, y);
+    r = wide.getLow();
+    bad = b.create<mlir::arith::CmpIOp>(
+        l, IP::ne, wide.getHigh(),
+        b.create<mlir::arith::ShRSIOp>(l, r, c64(63)));
+    break;
+  }
+  case BinaryOp::Mod: {
+    // Floored, as in Python: the result takes the divisor's sign. A divisor
+    // of -1 gives 0 (dividing INT64_MIN by it would trap), so it and a zero
+    // divisor divide by 1; zero is then refused.
+    code = '%';
+    mlir::Value isZero = b.create<mlir::arith::CmpIOp>(l, IP::eq, y, c64(0));
+    mlir::Value isMinusOne =
+        b.create<mlir::arith::CmpIOp>(l, IP::eq, y, c64(-1));
+    mlir::Value d = b.create<mlir::arith::SelectOp>(
+        l, b.create<mlir::arith::OrIOp>(l, isZero, isMinusOne), c64(1), y);
+    mlir::Value q = b.create<mlir::arith::FloorDivSIOp>(l, x, d);
+    r = b.create<mlir::arith::SubIOp>(l, x,
+                                      b.create<mlir::arith::MulIOp>(l, q, d));
+    bad = isZero;
+    break;
+  }
+  case BinaryOp::Pow:
+    return rt("nnc_rt_pow_i64", {b.getI64Type()},
+              {x, y, str(locationString(l), l)}, l)
+        .getResult(0);
+  default:
+    llvm_unreachable("not an int operator");
+  }
+  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  rt("nnc_rt_int_error", {},
+     {b.create<mlir::arith::ConstantIntOp>(l, code, 32), x, y,
+      str(locationString(l), l)},
+     l);
+  return r;
+}
+
+mlir::Value Generator::checkedNeg(mlir::Value x, mlir::Location l) {
+  mlir::Value zero = b.create<mlir::arith::ConstantIntOp>(l, 0, 64);
+  mlir::Value bad = b.create<mlir::arith::CmpIOp>(
+      l, mlir::arith::CmpIPredicate::eq, x,
+      b.create<mlir::arith::ConstantIntOp>(
+          l, std::numeric_limits<int64_t>::min(), 64));
+  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
+  {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    rt("nnc_rt_int_error", {},
+       {b.create<mlir::arith::ConstantIntOp>(l, 'n', 32), x, zero,
+        str(locationString(l), l)},
+       l);
+  }
+  return b.create<mlir::arith::SubIOp>(l, zero, x);
+}
+
+mlir::Value Generator::checkedToInt(mlir::Value f, mlir::Location l) {
+  using FP = mlir::arith::CmpFPredicate;
+  // int's range is [-2^63, 2^63), both ends exact in f64; ordered
+  // comparisons are false for NaN.
+  auto f64 = [&](double v) {
+    return b.create<mlir::arith::ConstantFloatOp>(l, llvm::APFloat(v),
+                                                  b.getF64Type());
+  };
+  mlir::Value inRange = b.create<mlir::arith::AndIOp>(
+      l, b.create<mlir::arith::CmpFOp>(l, FP::OGE, f, f64(-0x1p63)),
+      b.create<mlir::arith::CmpFOp>(l, FP::OLT, f, f64(0x1p63)));
+  mlir::Value bad = b.create<mlir::arith::XOrIOp>(
+      l, inRange, b.create<mlir::arith::ConstantIntOp>(l, 1, 1));
+  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
+  {
+    mlir::OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    rt("nnc_rt_to_int_error", {}, {f, str(locationString(l), l)}, l);
+  }
+  return b.create<mlir::arith::FPToSIOp>(l, b.getI64Type(), f);
 }
 
 Generator::HV Generator::hostCall(const CallExpr &e, const Type &t) {
@@ -2256,8 +2345,10 @@ Generator::HV Generator::hostCall(const CallExpr &e, const Type &t) {
       v = b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), v);
   } else if (t.kind == Type::Kind::Int) {
     h.k = HV::K::Int;
+    if (v.getType().isF32())
+      v = b.create<mlir::arith::ExtFOp>(l, b.getF64Type(), v);
     if (llvm::isa<mlir::FloatType>(v.getType()))
-      v = b.create<mlir::arith::FPToSIOp>(l, b.getI64Type(), v);
+      v = checkedToInt(v, l);
   } else if (t.kind == Type::Kind::Bool) {
     h.k = HV::K::Bool;
   }

@@ -175,6 +175,22 @@ void nnc_rt_label_out_of_range(int64_t label, int64_t classes);
 /// reports "<location>: error: ..." with both sizes and exits with 1.
 void nnc_rt_size_mismatch(int64_t size, int64_t expected, const char *location);
 
+/// Integer arithmetic of host code went wrong where the checker's constant
+/// folding would have refused it: \p op (one of `+ - * % ^`, `^` for `**`,
+/// or `n` for negation) on \p x and \p y overflowed int's 64 bits, or `%`
+/// met a zero divisor, or `**` a negative exponent. Reports
+/// "<location>: error: ..." with the operation and its operands and exits
+/// with 1.
+void nnc_rt_int_error(int32_t op, int64_t x, int64_t y, const char *location);
+
+/// `x as int` (or a float result read as an int) met \p value, which is NaN
+/// or outside int's range: reports it at \p location and exits with 1.
+void nnc_rt_to_int_error(double value, const char *location);
+
+/// `x ** y` of two ints (\p y >= 0), with overflow reported as
+/// nnc_rt_int_error does.
+int64_t nnc_rt_pow_i64(int64_t x, int64_t y, const char *location);
+
 //===----------------------------------------------------------------------===//
 // Training progress: the progress bar or lines on stderr, the per-epoch
 // summary, `--metrics PATH` (CSV) and `--plot PATH` (PNG); runtime/lib/
