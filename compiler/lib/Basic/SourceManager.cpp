@@ -10,37 +10,87 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace nnc;
 
 static bool isContinuationByte(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+/// What a file that is not a regular file is, for an error message.
+static const char *fileKind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "is a directory";
+  if (S_ISFIFO(mode))
+    return "is a FIFO (named pipe), not a regular file";
+  if (S_ISCHR(mode))
+    return "is a character device, not a regular file";
+  if (S_ISBLK(mode))
+    return "is a block device, not a regular file";
+  if (S_ISSOCK(mode))
+    return "is a socket, not a regular file";
+  return "is not a regular file";
+}
+
+bool SourceManager::readFile(const std::string &path, std::string &text,
+                             std::string &error) {
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever;
+  // the file is refused below before anything is read from it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    error = std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = fileKind(st.st_mode);
+    ::close(fd);
+    return false;
+  }
+  auto tooLarge = [&](uint64_t bytes) {
+    error = "the file is " + std::to_string(bytes) +
+            " bytes; a script may be at most " + std::to_string(maxFileBytes) +
+            " bytes (16 MiB)";
+    ::close(fd);
+    return false;
+  };
+  if (uint64_t(st.st_size) > maxFileBytes)
+    return tooLarge(uint64_t(st.st_size));
+  text.clear();
+  text.reserve(size_t(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0)
+      break;
+    // The file may grow while it is read.
+    if (text.size() + size_t(n) > maxFileBytes)
+      return tooLarge(text.size() + size_t(n));
+    text.append(buf, size_t(n));
+  }
+  ::close(fd);
+  return true;
+}
+
 std::optional<FileID> SourceManager::loadFile(const std::string &path,
                                               std::string &error) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    error = std::strerror(errno);
+  std::string text;
+  if (!readFile(path, text, error))
     return std::nullopt;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    error = "is a directory";
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    error = "read error";
-    return std::nullopt;
-  }
-  return addBuffer(path, ss.str());
+  return addBuffer(path, std::move(text));
 }
 
 FileID SourceManager::addBuffer(std::string name, std::string text) {

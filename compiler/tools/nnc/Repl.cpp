@@ -35,6 +35,7 @@
 #include "nnc/Dialect/NN/Transforms/Passes.h"
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
+#include "nnc/Parse/Parser.h"
 #include "nnc/runtime/HostABI.h"
 
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
@@ -70,6 +71,30 @@ using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+/// The longest line the REPL reads from a pipe or file: the parser's line
+/// limit, so that input without newlines (`nnc repl < /dev/zero`) ends the
+/// session instead of filling memory.
+constexpr size_t maxInputLine = ParseLimits().maxLineBytes;
+
+enum class LineRead { Line, End, TooLong };
+
+/// Reads one line of \p in (without its newline) into \p text, at most
+/// maxInputLine bytes of it.
+LineRead readInputLine(std::istream &in, std::string &text) {
+  text.clear();
+  std::streambuf *buf = in.rdbuf();
+  for (;;) {
+    int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof())
+      return text.empty() ? LineRead::End : LineRead::Line;
+    if (c == '\n')
+      return LineRead::Line;
+    if (text.size() == maxInputLine)
+      return LineRead::TooLong;
+    text.push_back(char(c));
+  }
 }
 
 /// Brackets opened and not closed in \p text, outside strings and comments:
@@ -239,14 +264,11 @@ bool Session::command(const std::string &input, unsigned line) {
     std::string path = trim(arg);
     if (path.empty())
       return usage("':load' needs a file: :load FILE");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-      return usage("cannot read '" + path + "': " + std::strerror(errno));
-    std::stringstream ss;
-    ss << in.rdbuf();
     Request r;
+    std::string err;
+    if (!SourceManager::readFile(path, r.text, err))
+      return usage("cannot read '" + path + "': " + err);
     r.name = path;
-    r.text = ss.str();
     return evaluate(r);
   }
   Request r;
@@ -594,10 +616,30 @@ int nnc::runRepl(const ReplOptions &options) {
         add_history(text.c_str());
         write_history(history.c_str());
       }
-    } else if (!std::getline(std::cin, text)) {
-      break;
+    } else {
+      LineRead got = readInputLine(std::cin, text);
+      if (got == LineRead::End)
+        break;
+      if (got == LineRead::TooLong) {
+        std::fflush(stdout);
+        std::fprintf(stderr,
+                     "<stdin>:%u: error: the input line is longer than %zu "
+                     "bytes, the longest line a script may have; the session "
+                     "ends here\n",
+                     line + 1, maxInputLine);
+        return 1;
+      }
     }
     ++line;
+    if (pending.size() + text.size() >= SourceManager::maxFileBytes) {
+      std::fflush(stdout);
+      std::fprintf(stderr,
+                   "<stdin>:%u: error: the input that starts here is longer "
+                   "than %zu bytes, the largest a script may be; the session "
+                   "ends here\n",
+                   start, SourceManager::maxFileBytes);
+      return 1;
+    }
     if (pending.empty()) {
       if (trim(text).empty())
         continue;

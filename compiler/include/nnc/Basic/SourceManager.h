@@ -52,9 +52,19 @@ struct LineCol {
 
 class SourceManager {
 public:
+  /// The largest script file accepted (16 MiB): a script is read whole, so
+  /// the bound keeps a mistaken path (a log, a data set) from filling memory.
+  static constexpr size_t maxFileBytes = size_t(16) << 20;
+
   /// Reads a file from disk. Returns std::nullopt and sets `error` when it
-  /// cannot be read.
+  /// cannot be read (see readFile).
   std::optional<FileID> loadFile(const std::string &path, std::string &error);
+  /// Reads the script at \p path into \p text. Only a regular file of at
+  /// most maxFileBytes is read: a FIFO, a device (`/dev/zero`) or a
+  /// directory is refused without blocking or reading it, with \p error
+  /// saying what the path is.
+  static bool readFile(const std::string &path, std::string &text,
+                       std::string &error);
   /// Registers text that did not come from disk (REPL input, tests).
   FileID addBuffer(std::string name, std::string text);
 
