@@ -519,7 +519,7 @@ private:
   StmtPtr importDecl(NNParser::ImportDeclContext *ctx) {
     auto d = std::make_unique<ImportDecl>(range(ctx));
     if (auto *s = ctx->STRING()) {
-      d->module = unquote(s->getText());
+      d->module = unquote(s->getText(), range(s));
       d->isPath = true;
       d->nameRange = range(s);
     } else {
@@ -917,11 +917,15 @@ private:
     return item;
   }
 
-  static std::string unquote(const std::string &text) {
+  /// The value of the string literal \p text (with its quotes) at \p r. An
+  /// escape other than `\n \t \r \0 \" \\` is an error at the backslash:
+  /// a stray `\q` is more likely a typo (or a Windows path) than a `q`.
+  std::string unquote(const std::string &text, SourceRange r) {
     std::string out;
     for (size_t i = 1; i + 1 < text.size(); ++i) {
       char c = text[i];
       if (c == '\\' && i + 2 < text.size()) {
+        uint32_t at = r.begin + static_cast<uint32_t>(i);
         char n = text[++i];
         switch (n) {
         case 'n':
@@ -936,8 +940,26 @@ private:
         case '0':
           out += '\0';
           break;
-        default:
-          out += n; // \" \\ and anything else stand for themselves
+        case '"':
+        case '\\':
+          out += n;
+          break;
+        default: {
+          // The whole character after the backslash (UTF-8).
+          size_t len = 1;
+          while (i + len + 1 < text.size() &&
+                 (static_cast<unsigned char>(text[i + len]) & 0xC0) == 0x80)
+            ++len;
+          std::string what = text.substr(i, len);
+          diags
+              .error({r.file, at, at + 1 + static_cast<uint32_t>(len)},
+                     "unknown escape '\\" + what +
+                         "' in a string: the escapes are \\n \\t \\r "
+                         "\\0 \\\" and \\\\")
+              .note({}, "a backslash itself is written '\\\\': \"\\\\" + what +
+                            "\"");
+          out += n;
+        }
         }
         continue;
       }
@@ -967,7 +989,7 @@ private:
       return std::make_unique<FloatLitExpr>(r, v, c->getText());
     }
     if (auto *c = dynamic_cast<NNParser::StringLitContext *>(ctx))
-      return std::make_unique<StringLitExpr>(r, unquote(c->getText()));
+      return std::make_unique<StringLitExpr>(r, unquote(c->getText(), r));
     if (auto *c = dynamic_cast<NNParser::BoolLitContext *>(ctx))
       return std::make_unique<BoolLitExpr>(r, c->TRUE() != nullptr);
     if (auto *c = dynamic_cast<NNParser::NameRefContext *>(ctx))
