@@ -414,9 +414,9 @@ Value splitRule(SemaImpl &S, const Args &a, SourceRange r) {
   if (!f)
     return err(r);
   if (!(*f > 0.0 && *f < 1.0)) {
-    S.error(a[1]->range, "the fraction of 'split' must be between 0 and 1 "
-                         "(exclusive), but it is " +
-                             a[1]->cv.str());
+    S.valueError(*a[1], "the fraction of 'split' must be between 0 and 1 "
+                        "(exclusive), but it is " +
+                            a[1]->cv.str());
     return err(r);
   }
   Type first = ds.type, second = ds.type;
@@ -687,9 +687,9 @@ Value dropoutRule(SemaImpl &S, const Args &a, SourceRange r) {
   if (a[1]->isError() || !a[1]->type.isHostNumber())
     return err(r);
   if (p && !(*p >= 0.0 && *p < 1.0)) {
-    S.error(a[1]->range, "the dropout probability must be in [0, 1), but it "
-                         "is " +
-                             a[1]->cv.str());
+    S.valueError(*a[1], "the dropout probability must be in [0, 1), but it "
+                        "is " +
+                            a[1]->cv.str());
     return err(r);
   }
   return like(S, x, r);

@@ -1116,8 +1116,8 @@ Value SemaImpl::instantiateOptimizer(const OptimizerDecl &decl,
         v.cv.kind == ConstVal::Kind::Int) {
       double x = v.cv.kind == ConstVal::Kind::Float ? v.cv.f : double(v.cv.i);
       if (x < 0 && p.type && p.type->name.name == "float") {
-        error(v.range, "'" + p.name.name + "' of '" + decl.name.name +
-                           "' must not be negative, but it is " + v.cv.str());
+        valueError(v, "'" + p.name.name + "' of '" + decl.name.name +
+                          "' must not be negative, but it is " + v.cv.str());
         ok = false;
         continue;
       }

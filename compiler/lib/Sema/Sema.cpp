@@ -26,6 +26,7 @@
 #include <cmath>
 #include <iomanip>
 #include <limits>
+#include <set>
 #include <sstream>
 
 using namespace nnc;
@@ -1182,6 +1183,37 @@ Value SemaImpl::symbolValue(const Symbol &sym, SourceRange range) {
     return Value::error(range);
   }
   return Value::error(range);
+}
+
+DiagnosticEngine::Builder SemaImpl::valueError(const Value &v,
+                                               std::string msg) {
+  auto d = error(v.range, std::move(msg));
+  // Config entries read inside v's expression, in source order, once each.
+  std::vector<std::pair<uint32_t, std::string>> used;
+  for (const auto &[expr, name] : configRefs) {
+    SourceRange r = expr->range;
+    if (r.file == v.range.file && r.begin >= v.range.begin &&
+        r.end <= v.range.end)
+      used.push_back({r.begin, name});
+  }
+  std::sort(used.begin(), used.end());
+  std::set<std::string> seen;
+  for (const auto &[at, name] : used) {
+    Symbol *sym = configScope.lookupLocal(name);
+    if (!sym || !seen.insert(name).second)
+      continue;
+    std::string flag;
+    for (const auto &[key, text] : overrides)
+      if (key == name)
+        flag = "--set " + key + "=" + text;
+    if (!flag.empty())
+      d.note({},
+             "'" + name + "' is " + sym->cv.str() + ", set by '" + flag + "'");
+    else
+      d.note(sym->valueRange.isValid() ? sym->valueRange : sym->declRange,
+             "'" + name + "' is " + sym->cv.str() + " here");
+  }
+  return d;
 }
 
 Value SemaImpl::checkName(const NameExpr &e) {

@@ -206,6 +206,11 @@ public:
              "while creating '" + creating.back().first + "' here");
     return d;
   }
+  /// An error about the compile-time value of \p v (a fraction out of
+  /// range, say), with a note for each config entry the expression reads:
+  /// its value and where it was set (the config block or `--set`), so a
+  /// derived value (`1.0 - valid_fraction`) leads back to the entry.
+  DiagnosticEngine::Builder valueError(const Value &v, std::string msg);
   /// Models being instantiated (name, call) - for notes and cycles.
   std::vector<std::pair<std::string, SourceRange>> creating;
   std::vector<const ModelDecl *> creatingDecls;
