@@ -66,3 +66,20 @@ if os.environ.get("CI") == "true":
     if _missing:
         lit_config.fatal("CI run without " + ", ".join(_missing) +
                          ": scripts/setup.sh installs them")
+
+# Tests of a full disk mount a 1 MiB tmpfs (root only; CI runs as root).
+def _can_mount_tmpfs():
+    import tempfile
+    if os.geteuid() != 0:
+        return False
+    d = tempfile.mkdtemp()
+    try:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", d],
+                          capture_output=True).returncode != 0:
+            return False
+        subprocess.run(["umount", d], capture_output=True)
+        return True
+    finally:
+        os.rmdir(d)
+if _can_mount_tmpfs():
+    config.available_features.add("mount-tmpfs")

@@ -5,6 +5,7 @@
 // file and the runtime. The options are those of `nnc run` that make sense
 // once the script is compiled (its config is fixed at build time):
 //
+//   prog [--help] [--version]
 //   prog [--set name=value]... [--max-steps N] [--save-init PATH]
 //        [--save-final PATH] [--state PATH] [--resume PATH] [--time]
 //        [--progress auto|bar|lines|off] [--quiet] [--metrics PATH]
@@ -74,8 +75,9 @@ int usage(const char *prog, const std::string &problem) {
                "       [--save-final PATH] [--state PATH] [--resume PATH] "
                "[--time]\n"
                "       [--progress auto|bar|lines|off] [--quiet] "
-               "[--metrics PATH] [--plot PATH]\n",
-               prog);
+               "[--metrics PATH] [--plot PATH]\n"
+               "       %s --help | --version\n",
+               prog, prog);
   if (!problem.empty())
     return 2;
   std::vector<ConfigEntry> config = programConfig();
@@ -165,6 +167,10 @@ int main(int argc, char **argv) {
     };
     if (name == "--help" || name == "-h")
       return usage(argv[0], "");
+    if (name == "--version" && eq == std::string::npos) {
+      std::printf("%s: a program built by nnc %s\n", argv[0], NNC_VERSION);
+      return 0;
+    }
     if (name == "--set") {
       std::string assignment;
       if (a.rfind("--set=", 0) == 0)

@@ -45,6 +45,7 @@
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -53,6 +54,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <iostream>
 #include <pthread.h>
 #include <unistd.h>
@@ -263,6 +265,60 @@ bool lowerModule(mlir::ModuleOp module, uint64_t seed,
   return true;
 }
 
+/// Copies the linked program \p from to \p to (mode 0755) through a
+/// temporary file beside it, fsync and rename, so that a full disk or a
+/// file-size limit is an error naming \p to and leaves no partial program.
+bool installProgram(const std::string &from, const std::string &to,
+                    std::string &error) {
+  auto bytes = llvm::MemoryBuffer::getFile(from, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+  if (!bytes) {
+    error = "cannot read the linked program: " + bytes.getError().message();
+    return false;
+  }
+  std::string tmp = to + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (fd < 0) {
+    error = "cannot write '" + to + "': " + std::strerror(errno);
+    return false;
+  }
+  llvm::StringRef data = (*bytes)->getBuffer();
+  size_t done = 0;
+  bool ok = true;
+  // A file-size limit raises SIGXFSZ, which would kill nnc: let write fail
+  // with EFBIG instead.
+  auto oldXfsz = std::signal(SIGXFSZ, SIG_IGN);
+  while (ok && done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = ENOSPC;
+      ok = false;
+      break;
+    }
+    done += size_t(n);
+  }
+  if (ok && ::fsync(fd) != 0)
+    ok = false;
+  int e = errno;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    e = errno;
+  }
+  std::signal(SIGXFSZ, oldXfsz);
+  if (ok && ::rename(tmp.c_str(), to.c_str()) != 0) {
+    ok = false;
+    e = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    error = "cannot write '" + to + "': " + std::strerror(e);
+  }
+  return ok;
+}
+
 /// `nnc build`: the lowered module as an object file for this machine,
 /// linked with the runtime (and main() from runtime/lib/Main.cpp) into the
 /// executable \p output.
@@ -314,11 +370,24 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
     linker = llvm::sys::findProgramByName("c++");
   if (!linker)
     return fail("cannot find a C++ linker driver (clang++-19 or c++)");
+  // The program is linked into a temporary file and then copied into
+  // place: lld maps its output and dies of SIGBUS ("PLEASE submit a bug
+  // report") when the disk fills, while a plain write says ENOSPC, and the
+  // old program at \p output stays whole until the new one is complete.
+  llvm::SmallString<128> linked, linkLog;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("nnc-build", "", linked))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeLinked(linked);
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("nnc-build", "log", linkLog))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeLog(linkLog);
   std::string libDir = NNC_LIB_DIR;
   std::vector<std::string> args = {*linker,
                                    std::string(object),
                                    "-o",
-                                   output,
+                                   std::string(linked),
                                    "-fuse-ld=lld",
                                    "-L" + libDir,
                                    "-lnncMain",
@@ -330,11 +399,26 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
                                    "-lm"};
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
-  int status = llvm::sys::ExecuteAndWait(*linker, argRefs, std::nullopt, {}, 0,
-                                         0, &linkError);
-  if (status != 0)
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, linkLog.str(),
+                                                linkLog.str()};
+  int status = llvm::sys::ExecuteAndWait(*linker, argRefs, std::nullopt,
+                                         redirects, 0, 0, &linkError);
+  if (status != 0) {
+    // The linker's own error lines, without its crash report.
+    std::string log;
+    if (auto buf = llvm::MemoryBuffer::getFile(linkLog)) {
+      llvm::SmallVector<llvm::StringRef> lines;
+      (*buf)->getBuffer().split(lines, '\n', -1, false);
+      for (llvm::StringRef line : lines)
+        if (line.contains("error:") && log.size() < 4096)
+          log += "\n  " + line.str();
+    }
     return fail("linking '" + output + "' failed" +
-                (linkError.empty() ? "" : ": " + linkError));
+                (linkError.empty() ? "" : ": " + linkError) + log);
+  }
+  std::string error;
+  if (!installProgram(std::string(linked), output, error))
+    return fail(error);
   return ExitOK;
 }
 
@@ -562,10 +646,40 @@ void *threadMain(void *p) {
 
 } // namespace
 
+/// Moves the command (`check`, `run`, `build`, `repl`) to the front of
+/// \p args when options come before it (`nnc --quiet run x.nn`): the first
+/// argument that is neither an option nor the value of the option before it
+/// is the command or the script.
+void commandFirst(std::vector<const char *> &args) {
+  const llvm::StringMap<cl::Option *> &known = cl::getRegisteredOptions();
+  for (size_t i = 1; i < args.size(); ++i) {
+    llvm::StringRef arg = args[i];
+    if (arg == "--")
+      return;
+    if (!arg.starts_with("-")) {
+      if (i > 1 &&
+          (arg == "check" || arg == "run" || arg == "build" || arg == "repl")) {
+        const char *verb = args[i];
+        args.erase(args.begin() + i);
+        args.insert(args.begin() + 1, verb);
+      }
+      return;
+    }
+    llvm::StringRef name = arg.ltrim('-');
+    if (name.contains('='))
+      continue;
+    auto it = known.find(name);
+    if (it != known.end() &&
+        it->second->getValueExpectedFlag() == cl::ValueRequired)
+      ++i; // the option's value
+  }
+}
+
 int main(int argc, char **argv) {
   installCrashHandlers();
   // `nnc check FILE ...`: the verb comes first.
   std::vector<const char *> args(argv, argv + argc);
+  commandFirst(args);
   Verb verb = Verb::None;
   if (args.size() > 1 && std::strcmp(args[1], "repl") == 0) {
     verb = Verb::Repl;
@@ -617,6 +731,26 @@ int main(int argc, char **argv) {
                  "[--set name=value]...\n";
     return ExitUsage;
   }
+  if (colorOpt != "auto" && colorOpt != "always" && colorOpt != "never") {
+    std::cerr << "nnc: error: --diagnostics-color takes auto, always or "
+                 "never, but it is '"
+              << colorOpt << "'\n";
+    return ExitUsage;
+  }
+  if ((verb == Verb::Run || verb == Verb::Build) && emit != Emit::None) {
+    std::cerr << "nnc: error: --emit prints a stage and runs nothing, so it "
+                 "is not an option of 'nnc "
+              << (verb == Verb::Run ? "run" : "build")
+              << "': use 'nnc --emit=STAGE FILE'\n";
+    return ExitUsage;
+  }
+  for (cl::opt<std::string> *path : {&saveInit, &saveFinal, &statePath,
+                                     &resumePath, &outputFile, &stdlibDir})
+    if (path->getNumOccurrences() && path->empty()) {
+      std::cerr << "nnc: error: " << (path->ArgStr.size() == 1 ? "-" : "--")
+                << path->ArgStr.str() << " needs a path, but it is empty\n";
+      return ExitUsage;
+    }
   if (verb == Verb::None && emit == Emit::None) {
     std::cerr << "nnc: error: nothing to do: use 'nnc check FILE', 'nnc run "
                  "FILE' or '--emit=STAGE'\n";
