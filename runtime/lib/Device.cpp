@@ -11,17 +11,36 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Device.h"
+#include "Progress.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <string>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
 namespace nnc::rt {
 namespace {
+
+/// A buffer of \p bytes could not be had: the error names the size, the
+/// statement that was running (the runtime's current location) and the
+/// machine's memory, and the run ends with 1.
+[[noreturn]] void outOfMemory(size_t bytes) {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  double gib = double(1 << 30);
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "out of memory: a buffer of %zu bytes (%.1f GiB) could not be "
+                "allocated; this machine has %.1f GiB of memory",
+                bytes, double(bytes) / gib,
+                double(pages) * double(pageSize) / gib);
+  nnc::rt::detail::fail(std::string(text) +
+                        " (a smaller batch, or smaller layers, need less)");
+}
 
 constexpr size_t kAlign = 64;
 constexpr uint64_t kMaxPooledBytes = uint64_t(4) << 30;
@@ -32,7 +51,7 @@ public:
 
   void *allocate(size_t bytes) override {
     size_t size = roundUp(bytes);
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     ++stats.allocations;
     void *p = nullptr;
     auto it = pooling ? free.find(size) : free.end();
@@ -43,9 +62,8 @@ public:
     } else {
       p = std::aligned_alloc(kAlign, size);
       if (!p) {
-        std::fprintf(stderr, "error: out of memory (a buffer of %zu bytes)\n",
-                     size);
-        std::exit(1);
+        lock.unlock(); // exit's destructors may release buffers
+        outOfMemory(size);
       }
       ++stats.fromSystem;
       stats.bytesFromSystem += size;
@@ -122,11 +140,8 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
   if (alignment > 64) {
     // Stricter than the pool's blocks: from the system, freed by free().
     void *p = nullptr;
-    if (posix_memalign(&p, alignment, size ? size : 1) != 0) {
-      std::fprintf(stderr, "error: out of memory (a buffer of %zu bytes)\n",
-                   size);
-      std::exit(1);
-    }
+    if (posix_memalign(&p, alignment, size ? size : 1) != 0)
+      nnc::rt::outOfMemory(size);
     return p;
   }
   return nnc::rt::cpu().allocate(size);

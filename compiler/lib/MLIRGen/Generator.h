@@ -265,6 +265,12 @@ public:
     mlir::Block *block = nullptr; ///< where a tensor was defined
   };
   bool generateHost(const Program &main, const ScriptSites &sites);
+  /// The memory the module's globals need (parameters, optimizer state,
+  /// tensors and numbers kept across statements) against this machine's
+  /// memory: a program that cannot fit is a compile-time error at the
+  /// model that needs the most (the JIT would fail to allocate its sections
+  /// with an internal error, a built program would not even start).
+  bool checkStaticMemory(const Program &main);
   /// The model a top-level `let name = Model(...)` creates, else null.
   const ModelInstance *modelCreatedBy(const Stmt &s) const;
   /// Whether run() also generates @nnc_main.

@@ -36,6 +36,8 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
 
+#include <unistd.h>
+
 using namespace nnc;
 using namespace nnc::gen;
 
@@ -971,6 +973,79 @@ bool Generator::generateEvaluate(const EvaluateExpr &e, unsigned k) {
   return true;
 }
 
+/// \p bytes for a person: "37.3 GiB", "512.0 MiB".
+static std::string humanBytes(uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (uint64_t(1) << 30))
+    std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / (1 << 30));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+bool Generator::checkStaticMemory(const Program &main) {
+  constexpr uint64_t tooMuch = ~uint64_t(0);
+  // Saturating: a size past 2^64 bytes stays "too much".
+  auto bytesOf = [&](mlir::MemRefType t) -> uint64_t {
+    if (!t.hasStaticShape())
+      return 0;
+    uint64_t n = std::max<uint64_t>(1, (t.getElementTypeBitWidth() + 7) / 8);
+    for (int64_t d : t.getShape())
+      if (__builtin_mul_overflow(n, uint64_t(d), &n))
+        return tooMuch;
+    return n;
+  };
+  uint64_t total = 0;
+  std::map<std::string, uint64_t> perModel; // model variable -> bytes
+  for (auto g : module.getOps<mlir::memref::GlobalOp>()) {
+    if (g.isExternal())
+      continue;
+    uint64_t n = bytesOf(g.getType());
+    if (__builtin_add_overflow(total, n, &total))
+      total = tooMuch;
+    std::string name = g.getSymName().str();
+    if (paramGlobals.count(name)) {
+      uint64_t &m = perModel[name.substr(0, name.find('.'))];
+      if (__builtin_add_overflow(m, n, &m))
+        m = tooMuch;
+    }
+  }
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  uint64_t machine = pages > 0 && pageSize > 0
+                         ? uint64_t(pages) * uint64_t(pageSize)
+                         : uint64_t(1) << 62;
+  if (total <= machine)
+    return true;
+  // Point at the model with the most parameters, else at the script.
+  SourceRange at;
+  std::string biggest;
+  uint64_t most = 0;
+  for (const StmtPtr &s : main.items)
+    if (modelCreatedBy(*s)) {
+      std::string var = cast<LetStmt>(*s).target.names[0].name;
+      if (perModel[var] >= most) {
+        most = perModel[var];
+        biggest = var;
+        at = s->range;
+      }
+    }
+  auto amount = [&](uint64_t n) {
+    return n == tooMuch ? std::string("more than 2^64 bytes")
+                        : std::to_string(n) + " bytes (" + humanBytes(n) + ")";
+  };
+  auto d = diags.error(at, "out of memory: the program needs " + amount(total) +
+                               " for its parameters, optimizer state and "
+                               "values kept between statements, but this "
+                               "machine has " +
+                               humanBytes(machine));
+  if (!biggest.empty())
+    d.note({}, "'" + biggest + "' alone needs " + amount(most) +
+                   " for its parameters");
+  d.note({}, "smaller layers (or fewer of them) make the program fit");
+  failed = true;
+  return false;
+}
+
 mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
   mlir::OwningOpRef<mlir::ModuleOp> owned =
       mlir::ModuleOp::create(loc({main.file, 0, 0}));
@@ -989,6 +1064,8 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Program &main) {
     if (!generateEvaluate(*sites.evaluations[k], static_cast<unsigned>(k)))
       return nullptr;
   if (hostProgram && !generateHost(main, sites))
+    return nullptr;
+  if (!checkStaticMemory(main))
     return nullptr;
   if (mlir::failed(mlir::verify(module))) {
     diags.error({}, "internal error: the generated IR does not verify");

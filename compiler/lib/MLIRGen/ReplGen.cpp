@@ -81,6 +81,8 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::runRepl(const Program &main,
       return nullptr;
   if (!generateReplHost(main, sites))
     return nullptr;
+  if (!checkStaticMemory(main))
+    return nullptr;
   input.streamEnd = nextStream;
   if (mlir::failed(mlir::verify(module))) {
     diags.error({}, "internal error: the generated IR does not verify");
