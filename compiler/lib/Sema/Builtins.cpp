@@ -15,6 +15,7 @@
 #include "nnc/runtime/DataHeaders.h"
 
 #include <cmath>
+#include <unistd.h>
 
 using namespace nnc;
 
@@ -52,11 +53,34 @@ Value creation(SemaImpl &S, const Args &a, SourceRange r, size_t shapeIdx,
   auto dt = dtypeArg(S, dtype, def);
   if (!shape || !dt)
     return err(r);
-  for (const Dim &d : *shape)
+  // The bytes of the fixed sizes (a batch size B counts as 1), saturating.
+  uint64_t bytes = dtypeBytes(*dt);
+  std::string dims;
+  for (const Dim &d : *shape) {
     if (d.isConst() && d.value < 0) {
       S.error(a[shapeIdx]->range, "sizes must not be negative");
       return err(r);
     }
+    dims += (dims.empty() ? "" : ", ") +
+            (d.isConst() ? std::to_string(d.value) : std::string("..."));
+    if (d.isConst() && __builtin_mul_overflow(bytes, uint64_t(d.value), &bytes))
+      bytes = ~uint64_t(0);
+  }
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  uint64_t machine = pages > 0 && pageSize > 0
+                         ? uint64_t(pages) * uint64_t(pageSize)
+                         : ~uint64_t(0);
+  if (bytes > machine) {
+    char gib[64];
+    std::snprintf(gib, sizeof gib, "%.1f GiB", double(machine) / (1 << 30));
+    S.valueError(*a[shapeIdx], "out of memory: a tensor of shape [" + dims +
+                                   "] needs " +
+                                   (bytes == ~uint64_t(0)
+                                        ? std::string("more than 2^64 bytes")
+                                        : std::to_string(bytes) + " bytes") +
+                                   ", but this machine has " + gib);
+    return err(r);
+  }
   return S.makeTensor(*dt, *shape, r, "", deviceArg(S, device));
 }
 

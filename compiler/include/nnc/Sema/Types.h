@@ -39,6 +39,23 @@ inline bool isFloatDType(DType t) {
          t == DType::BF16;
 }
 inline bool isIntDType(DType t) { return t == DType::I32 || t == DType::I64; }
+/// The bytes one element of \p t takes in memory.
+inline unsigned dtypeBytes(DType t) {
+  switch (t) {
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F16:
+  case DType::BF16:
+    return 2;
+  case DType::Bool:
+    return 1;
+  }
+  return 8;
+}
 
 /// Where a tensor lives. `Default` is the config's `device` (or the CPU when
 /// the script has none); it equals CPU or CUDA only if the config says so.
