@@ -85,5 +85,5 @@ if _can_mount_tmpfs():
     config.available_features.add("mount-tmpfs")
 
 # The memory of this machine, for tests of programs too big for it.
-if os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") < 37 * 2**30:
-    config.available_features.add("memory-below-37GiB")
+if 8 * 2**30 < os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") < 37 * 2**30:
+    config.available_features.add("memory-8-to-37GiB")
