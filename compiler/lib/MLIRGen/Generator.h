@@ -301,6 +301,11 @@ private:
   /// floored `%`; `INT64_MIN % -1` is 0).
   mlir::Value checkedInt(BinaryOp op, mlir::Value x, mlir::Value y,
                          mlir::Location l);
+  /// Where \p bad holds, calls the runtime's error entry point \p fn with
+  /// \p args and the location string of \p l (the entry point reports and
+  /// exits).
+  void errorIf(mlir::Value bad, const char *fn,
+               llvm::SmallVector<mlir::Value, 4> args, mlir::Location l);
   /// `-x` on a host int, an error at \p l for INT64_MIN.
   mlir::Value checkedNeg(mlir::Value x, mlir::Location l);
   /// An f64 truncated to an int, an error at \p l for NaN and values outside

@@ -373,12 +373,18 @@ void Generator::checkSizes(mlir::Value x, mlir::Value like,
     mlir::Value expected = b.create<mlir::arith::ConstantIntOp>(l, fixed, 64);
     mlir::Value bad = b.create<mlir::arith::CmpIOp>(
         l, mlir::arith::CmpIPredicate::ne, size, expected);
-    auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
-    mlir::OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    rt("nnc_rt_size_mismatch", {}, {size, expected, str(locationString(l), l)},
-       l);
+    errorIf(bad, "nnc_rt_size_mismatch", {size, expected}, l);
   }
+}
+
+void Generator::errorIf(mlir::Value bad, const char *fn,
+                        llvm::SmallVector<mlir::Value, 4> args,
+                        mlir::Location l) {
+  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
+  mlir::OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  args.push_back(str(locationString(l), l));
+  rt(fn, {}, args, l);
 }
 
 void Generator::checkLabels(const std::string &fn,
@@ -2204,13 +2210,8 @@ mlir::Value Generator::checkedInt(BinaryOp op, mlir::Value x, mlir::Value y,
   default:
     llvm_unreachable("not an int operator");
   }
-  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
-  mlir::OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  rt("nnc_rt_int_error", {},
-     {b.create<mlir::arith::ConstantIntOp>(l, code, 32), x, y,
-      str(locationString(l), l)},
-     l);
+  errorIf(bad, "nnc_rt_int_error",
+          {b.create<mlir::arith::ConstantIntOp>(l, code, 32), x, y}, l);
   return r;
 }
 
@@ -2220,15 +2221,8 @@ mlir::Value Generator::checkedNeg(mlir::Value x, mlir::Location l) {
       l, mlir::arith::CmpIPredicate::eq, x,
       b.create<mlir::arith::ConstantIntOp>(
           l, std::numeric_limits<int64_t>::min(), 64));
-  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
-  {
-    mlir::OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    rt("nnc_rt_int_error", {},
-       {b.create<mlir::arith::ConstantIntOp>(l, 'n', 32), x, zero,
-        str(locationString(l), l)},
-       l);
-  }
+  errorIf(bad, "nnc_rt_int_error",
+          {b.create<mlir::arith::ConstantIntOp>(l, 'n', 32), x, zero}, l);
   return b.create<mlir::arith::SubIOp>(l, zero, x);
 }
 
@@ -2245,12 +2239,7 @@ mlir::Value Generator::checkedToInt(mlir::Value f, mlir::Location l) {
       b.create<mlir::arith::CmpFOp>(l, FP::OLT, f, f64(0x1p63)));
   mlir::Value bad = b.create<mlir::arith::XOrIOp>(
       l, inRange, b.create<mlir::arith::ConstantIntOp>(l, 1, 1));
-  auto ifOp = b.create<mlir::scf::IfOp>(l, bad, false);
-  {
-    mlir::OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    rt("nnc_rt_to_int_error", {}, {f, str(locationString(l), l)}, l);
-  }
+  errorIf(bad, "nnc_rt_to_int_error", {f}, l);
   return b.create<mlir::arith::FPToSIOp>(l, b.getI64Type(), f);
 }
 
