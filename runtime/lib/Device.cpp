@@ -12,6 +12,7 @@
 
 #include "nnc/runtime/Device.h"
 #include "Progress.h"
+#include "nnc/runtime/Memory.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,6 @@
 #include <mutex>
 #include <new>
 #include <string>
-#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -30,16 +30,11 @@ namespace {
 /// statement that was running (the runtime's current location) and the
 /// machine's memory, and the run ends with 1.
 [[noreturn]] void outOfMemory(size_t bytes) {
-  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
-  double gib = double(1 << 30);
-  char text[256];
-  std::snprintf(text, sizeof text,
-                "out of memory: a buffer of %zu bytes (%.1f GiB) could not be "
-                "allocated; this machine has %.1f GiB of memory",
-                bytes, double(bytes) / gib,
-                double(pages) * double(pageSize) / gib);
-  nnc::rt::detail::fail(std::string(text) +
-                        " (a smaller batch, or smaller layers, need less)");
+  nnc::rt::detail::fail(
+      "out of memory: a buffer of " + std::to_string(bytes) + " bytes (" +
+      humanBytes(bytes) + ") could not be allocated; this machine has " +
+      humanBytes(physicalMemoryBytes()) +
+      " of memory (a smaller batch, or smaller layers, need less)");
 }
 
 constexpr size_t kAlign = 64;

@@ -35,8 +35,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
-
-#include <unistd.h>
+#include "nnc/runtime/Memory.h"
 
 using namespace nnc;
 using namespace nnc::gen;
@@ -973,16 +972,6 @@ bool Generator::generateEvaluate(const EvaluateExpr &e, unsigned k) {
   return true;
 }
 
-/// \p bytes for a person: "37.3 GiB", "512.0 MiB".
-static std::string humanBytes(uint64_t bytes) {
-  char buf[32];
-  if (bytes >= (uint64_t(1) << 30))
-    std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / (1 << 30));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
-  return buf;
-}
-
 bool Generator::checkStaticMemory(const Program &main) {
   constexpr uint64_t tooMuch = ~uint64_t(0);
   // Saturating: a size past 2^64 bytes stays "too much".
@@ -1010,10 +999,7 @@ bool Generator::checkStaticMemory(const Program &main) {
         m = tooMuch;
     }
   }
-  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
-  uint64_t machine = pages > 0 && pageSize > 0
-                         ? uint64_t(pages) * uint64_t(pageSize)
-                         : uint64_t(1) << 62;
+  uint64_t machine = rt::physicalMemoryBytes();
   if (total <= machine)
     return true;
   // Point at the model with the most parameters, else at the script.
@@ -1030,14 +1016,15 @@ bool Generator::checkStaticMemory(const Program &main) {
       }
     }
   auto amount = [&](uint64_t n) {
-    return n == tooMuch ? std::string("more than 2^64 bytes")
-                        : std::to_string(n) + " bytes (" + humanBytes(n) + ")";
+    return n == tooMuch
+               ? std::string("more than 2^64 bytes")
+               : std::to_string(n) + " bytes (" + rt::humanBytes(n) + ")";
   };
   auto d = diags.error(at, "out of memory: the program needs " + amount(total) +
                                " for its parameters, optimizer state and "
                                "values kept between statements, but this "
                                "machine has " +
-                               humanBytes(machine));
+                               rt::humanBytes(machine));
   if (!biggest.empty())
     d.note({}, "'" + biggest + "' alone needs " + amount(most) +
                    " for its parameters");

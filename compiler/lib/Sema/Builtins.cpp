@@ -13,9 +13,9 @@
 #include "SemaImpl.h"
 
 #include "nnc/runtime/DataHeaders.h"
+#include "nnc/runtime/Memory.h"
 
 #include <cmath>
-#include <unistd.h>
 
 using namespace nnc;
 
@@ -66,19 +66,14 @@ Value creation(SemaImpl &S, const Args &a, SourceRange r, size_t shapeIdx,
     if (d.isConst() && __builtin_mul_overflow(bytes, uint64_t(d.value), &bytes))
       bytes = ~uint64_t(0);
   }
-  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
-  uint64_t machine = pages > 0 && pageSize > 0
-                         ? uint64_t(pages) * uint64_t(pageSize)
-                         : ~uint64_t(0);
+  uint64_t machine = rt::physicalMemoryBytes();
   if (bytes > machine) {
-    char gib[64];
-    std::snprintf(gib, sizeof gib, "%.1f GiB", double(machine) / (1 << 30));
-    S.valueError(*a[shapeIdx], "out of memory: a tensor of shape [" + dims +
-                                   "] needs " +
-                                   (bytes == ~uint64_t(0)
-                                        ? std::string("more than 2^64 bytes")
-                                        : std::to_string(bytes) + " bytes") +
-                                   ", but this machine has " + gib);
+    S.valueError(*a[shapeIdx],
+                 "out of memory: a tensor of shape [" + dims + "] needs " +
+                     (bytes == ~uint64_t(0)
+                          ? std::string("more than 2^64 bytes")
+                          : std::to_string(bytes) + " bytes") +
+                     ", but this machine has " + rt::humanBytes(machine));
     return err(r);
   }
   return S.makeTensor(*dt, *shape, r, "", deviceArg(S, device));
