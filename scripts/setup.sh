@@ -15,6 +15,8 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev default-jre-headless
   # libraries
   zlib1g-dev libzstd-dev libgtest-dev libgmock-dev
+  # XXH3 checksums of checkpoints and training states (header-only use)
+  libxxhash-dev
   # line editing and history of `nnc repl` (linked into the nnc tool only)
   libedit-dev
   # matrix products of compiled code: nnc_sgemm (runtime/lib/Blas.cpp)

@@ -7,7 +7,8 @@
 //
 //   prog [--help] [--version]
 //   prog [--set name=value]... [--max-steps N] [--save-init PATH]
-//        [--save-final PATH] [--state PATH] [--resume PATH] [--time]
+//        [--save-final PATH] [--state PATH] [--resume PATH]
+//        [--resume-changed] [--time]
 //        [--progress auto|bar|lines|off] [--quiet] [--metrics PATH]
 //        [--plot PATH]
 //
@@ -73,7 +74,7 @@ int usage(const char *prog, const std::string &problem) {
                "usage: %s [--set name=value]... [--max-steps N] "
                "[--save-init PATH]\n"
                "       [--save-final PATH] [--state PATH] [--resume PATH] "
-               "[--time]\n"
+               "[--resume-changed] [--time]\n"
                "       [--progress auto|bar|lines|off] [--quiet] "
                "[--metrics PATH] [--plot PATH]\n"
                "       %s --help | --version\n",
@@ -186,6 +187,8 @@ int main(int argc, char **argv) {
     }
     if (name == "--time" && eq == std::string::npos) {
       options.timeSteps = true;
+    } else if (name == "--resume-changed" && eq == std::string::npos) {
+      options.resumeChanged = true;
     } else if (name == "--quiet" && eq == std::string::npos) {
       quiet = true;
     } else if (name == "--progress") {
@@ -220,6 +223,10 @@ int main(int argc, char **argv) {
   }
   std::string problem = nnc::rt::setProgressOptions(
       options, progress, progressGiven, quiet, metrics, plot);
+  if (problem.empty() && options.resumeChanged && options.resumePath.empty())
+    problem = "--resume-changed goes with --resume";
+  if (problem.empty())
+    problem = nnc::rt::checkOutputPaths(options);
   if (!problem.empty())
     return usage(argv[0], problem);
   nnc::rt::setRunOptions(options);

@@ -13,16 +13,22 @@
 #include "nnc/runtime/Safetensors.h"
 #include "AllocFailure.h"
 
+#define XXH_INLINE_ALL // header-only: no library to link, here or in programs
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits>
 #include <new>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace nnc::rt {
 namespace {
@@ -31,6 +37,8 @@ namespace {
 constexpr uint64_t kMaxHeaderBytes = 100000000;
 /// Deepest JSON nesting accepted (a valid header nests 3 deep).
 constexpr unsigned kMaxJsonDepth = 64;
+/// Objects of up to this many keys find duplicates by a linear scan.
+constexpr size_t kScanKeys = 16;
 
 std::string fileError(const std::string &path, const std::string &message) {
   return "'" + path + "': " + message;
@@ -187,6 +195,10 @@ class JsonParser {
 public:
   JsonParser(const std::string &text) : s(text) {}
 
+  /// Whether parsing stopped at an object of more than kSafetensorsMaxKeys
+  /// keys (at the object's offset), rather than at a syntax error.
+  bool limitHit = false;
+
   /// Parses the whole text as one value followed only by whitespace. On
   /// failure, \p at and \p message say where and what.
   bool parseDocument(JsonValue &v, size_t &at, std::string &message) {
@@ -254,6 +266,7 @@ bool JsonParser::parseValue(JsonValue &v, unsigned depth) {
   char c = s[i];
   if (c == '{') {
     v.kind = JsonValue::Object;
+    std::unordered_set<std::string> keys; // filled past kScanKeys members
     ++i;
     skipSpace();
     if (i < s.size() && s[i] == '}') {
@@ -268,9 +281,23 @@ bool JsonParser::parseValue(JsonValue &v, unsigned depth) {
       m.keyAt = i;
       if (!parseString(m.key))
         return false;
-      for (const JsonMember &other : v.members)
-        if (other.key == m.key)
+      if (v.members.size() >= kSafetensorsMaxKeys) {
+        limitHit = true;
+        return failAt(v.at, "");
+      }
+      // Duplicates: a scan for the few keys of a tensor entry, a hash set
+      // past them, so that a header of n keys parses in O(n).
+      if (v.members.size() < kScanKeys) {
+        for (const JsonMember &other : v.members)
+          if (other.key == m.key)
+            return failAt(m.keyAt, "duplicate key " + showName(m.key));
+      } else {
+        if (keys.empty())
+          for (const JsonMember &other : v.members)
+            keys.insert(other.key);
+        if (!keys.insert(m.key).second)
           return failAt(m.keyAt, "duplicate key " + showName(m.key));
+      }
       skipSpace();
       if (i >= s.size() || s[i] != ':')
         return fail("expected ':' after object key, found " + here());
@@ -675,6 +702,153 @@ bool checkHeader(const std::string &path, const JsonValue &root,
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Checksums
+//===----------------------------------------------------------------------===//
+
+constexpr const char *kDigestKey = "nnc.xxh3";
+constexpr const char *kTensorSumPrefix = "nnc.xxh3.";
+
+bool isChecksumKey(const std::string &key) {
+  return key == kDigestKey ||
+         key.compare(0, std::strlen(kTensorSumPrefix), kTensorSumPrefix) == 0;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)v);
+  return buf;
+}
+
+bool parseHex64(const std::string &s, uint64_t &v) {
+  if (s.size() != 16)
+    return false;
+  v = 0;
+  for (char c : s) {
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                   : -1;
+    if (d < 0)
+      return false;
+    v = v << 4 | uint64_t(d);
+  }
+  return true;
+}
+
+/// A tensor's entry in the header, for the header's checksum.
+struct HeaderEntry {
+  const std::string *name, *dtype;
+  const std::vector<int64_t> *shape;
+  uint64_t begin, end;
+};
+
+/// The XXH3-64 of the header's contents in a canonical form (independent of
+/// the JSON's spacing and key order): each metadata entry but "nnc.xxh3",
+/// by key, then each tensor's name, dtype, shape and offsets, by name.
+uint64_t headerDigest(const std::map<std::string, std::string> &metadata,
+                      std::vector<HeaderEntry> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const HeaderEntry &a, const HeaderEntry &b) {
+              return *a.name < *b.name;
+            });
+  std::string canon;
+  for (const auto &[key, value] : metadata)
+    if (key != kDigestKey) {
+      canon += key;
+      canon += '\0';
+      canon += value;
+      canon += '\0';
+    }
+  canon += '\1';
+  for (const HeaderEntry &e : entries) {
+    canon += *e.name;
+    canon += '\0';
+    canon += *e.dtype;
+    canon += '\0';
+    for (int64_t d : *e.shape)
+      canon += std::to_string(d) + ",";
+    canon += '\0';
+    canon += std::to_string(e.begin) + "," + std::to_string(e.end);
+    canon += '\0';
+  }
+  return XXH3_64bits(canon.data(), canon.size());
+}
+
+/// Verifies nnc's checksums of a file that has them (see Checksums) and
+/// removes them from its metadata.
+bool verifyChecksums(const std::string &path, SafetensorsFile &f,
+                     std::string &error) {
+  bool any = false;
+  for (const auto &[key, value] : f.metadata)
+    any = any || isChecksumKey(key);
+  if (!any)
+    return true; // written by another tool
+  auto digest = f.metadata.find(kDigestKey);
+  uint64_t want = 0;
+  if (digest == f.metadata.end() || !parseHex64(digest->second, want)) {
+    error = fileError(path, digest == f.metadata.end()
+                                ? "the header has tensor checksums but no "
+                                  "'nnc.xxh3' (the file is corrupt)"
+                                : "metadata entry 'nnc.xxh3' is not a "
+                                  "checksum (16 hex digits): the file is "
+                                  "corrupt");
+    return false;
+  }
+  std::vector<HeaderEntry> entries;
+  for (const SafetensorsTensor &t : f.tensors)
+    entries.push_back({&t.name, &t.dtype, &t.shape, t.begin, t.end});
+  uint64_t got = headerDigest(f.metadata, entries);
+  if (got != want) {
+    error = fileError(path, "the header does not match its checksum "
+                            "'nnc.xxh3' (it hashes to " +
+                                hex64(got) + ", the file records " +
+                                digest->second + "): the file is corrupt");
+    return false;
+  }
+  std::unordered_set<std::string> names;
+  for (const SafetensorsTensor &t : f.tensors) {
+    names.insert(t.name);
+    auto sum = f.metadata.find(kTensorSumPrefix + t.name);
+    if (sum == f.metadata.end()) {
+      error = fileError(path, "tensor " + showName(t.name) +
+                                  " has no checksum, but the file's other "
+                                  "tensors do (the file is corrupt)");
+      return false;
+    }
+    uint64_t recorded = 0;
+    if (!parseHex64(sum->second, recorded)) {
+      error = fileError(path, "metadata entry " + showName(sum->first) +
+                                  " is not a checksum (16 hex digits): the "
+                                  "file is corrupt");
+      return false;
+    }
+    uint64_t h = XXH3_64bits(f.bytes(t), size_t(t.end - t.begin));
+    if (h != recorded) {
+      error = fileError(path, "tensor " + showName(t.name) +
+                                  " does not match its checksum (its bytes "
+                                  "hash to " +
+                                  hex64(h) + ", the file records " +
+                                  sum->second + "): the file is corrupt");
+      return false;
+    }
+  }
+  for (auto it = f.metadata.begin(); it != f.metadata.end();) {
+    if (!isChecksumKey(it->first)) {
+      ++it;
+      continue;
+    }
+    if (it->first != kDigestKey &&
+        !names.count(it->first.substr(std::strlen(kTensorSumPrefix)))) {
+      error = fileError(path, "metadata entry " + showName(it->first) +
+                                  " is the checksum of a tensor that the "
+                                  "file does not have (the file is corrupt)");
+      return false;
+    }
+    it = f.metadata.erase(it);
+  }
+  return true;
+}
+
 } // namespace
 
 size_t safetensorsDTypeSize(const std::string &dtype) {
@@ -683,6 +857,10 @@ size_t safetensorsDTypeSize(const std::string &dtype) {
 }
 
 const SafetensorsTensor *SafetensorsFile::find(const std::string &name) const {
+  if (!byName.empty() || tensors.empty()) {
+    auto it = byName.find(name);
+    return it == byName.end() ? nullptr : &tensors[it->second];
+  }
   for (const SafetensorsTensor &t : tensors)
     if (t.name == name)
       return &t;
@@ -794,12 +972,22 @@ static bool readSafetensorsImpl(const std::string &path, SafetensorsFile &out,
   std::string message;
   JsonParser parser(header);
   if (!parser.parseDocument(root, errAt, message)) {
-    error = fileError(path, "invalid JSON header at byte offset " +
-                                std::to_string(8 + errAt) + ": " + message);
+    if (parser.limitHit)
+      error = fileError(path, "the JSON object at byte offset " +
+                                  std::to_string(8 + errAt) +
+                                  " of the header holds more than " +
+                                  std::to_string(kSafetensorsMaxKeys) +
+                                  " keys, the most nnc reads (tensors, or "
+                                  "metadata entries)");
+    else
+      error = fileError(path, "invalid JSON header at byte offset " +
+                                  std::to_string(8 + errAt) + ": " + message);
     return false;
   }
-  if (!checkHeader(path, root, f, error))
+  if (!checkHeader(path, root, f, error) || !verifyChecksums(path, f, error))
     return false;
+  for (size_t k = 0; k < f.tensors.size(); ++k)
+    f.byName.emplace(f.tensors[k].name, k);
   out = std::move(f);
   return true;
 }
@@ -880,9 +1068,11 @@ std::string parentDir(const std::string &path) {
 
 } // namespace
 
-static bool writeSafetensorsImpl(
-    const std::string &path, const std::vector<TensorRecord> &tensors,
-    const std::map<std::string, std::string> &metadata, std::string &error) {
+static bool
+writeSafetensorsImpl(const std::string &path,
+                     const std::vector<TensorRecord> &tensors,
+                     const std::map<std::string, std::string> &userMetadata,
+                     std::string &error, Checksums checksums) {
   if (path.empty() || path.back() == '/') {
     error = "cannot write '" + path + "': not a file name";
     return false;
@@ -930,12 +1120,18 @@ static bool writeSafetensorsImpl(
     }
     infos.push_back(info);
   }
-  for (const auto &[key, value] : metadata)
+  for (const auto &[key, value] : userMetadata) {
     if (!validUtf8(key) || !validUtf8(value)) {
       error = fileError(path, "metadata entry " + showName(key) +
                                   " is not valid UTF-8");
       return false;
     }
+    if (checksums != Checksums::None && isChecksumKey(key)) {
+      error = fileError(path, "metadata entry " + showName(key) +
+                                  " would clash with the checksums");
+      return false;
+    }
+  }
 
   // The reference order: descending dtype rank, then name.
   std::vector<size_t> order(tensors.size());
@@ -958,6 +1154,28 @@ static bool writeSafetensorsImpl(
       }
   }
 
+  // The checksums: of each tensor's bytes, then of the header.
+  const std::map<std::string, std::string> *metadataPtr = &userMetadata;
+  std::map<std::string, std::string> withSums;
+  if (checksums == Checksums::XXH3) {
+    withSums = userMetadata;
+    std::vector<HeaderEntry> entries;
+    std::vector<std::string> dtypes(tensors.size());
+    uint64_t at = 0;
+    for (size_t k : order) {
+      const TensorRecord &t = tensors[k];
+      withSums[kTensorSumPrefix + t.name] = hex64(XXH3_64bits(
+          t.bytes ? t.data : static_cast<const void *>(""), t.bytes));
+      dtypes[k] = infos[k]->name;
+      entries.push_back({&t.name, &dtypes[k], &t.shape, at, at + t.bytes});
+      at += t.bytes;
+    }
+    withSums[kDigestKey] = hex64(headerDigest(withSums, entries));
+    metadataPtr = &withSums;
+  }
+  const std::map<std::string, std::string> &metadata = *metadataPtr;
+
+  removeStaleTemporaries(path);
   std::string header = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -1071,10 +1289,46 @@ bool readSafetensors(const std::string &path, SafetensorsFile &out,
 bool writeSafetensors(const std::string &path,
                       const std::vector<TensorRecord> &tensors,
                       const std::map<std::string, std::string> &metadata,
-                      std::string &error) {
+                      std::string &error, Checksums checksums) {
   return catchAllocFailure(path, error, [&] {
-    return writeSafetensorsImpl(path, tensors, metadata, error);
+    return writeSafetensorsImpl(path, tensors, metadata, error, checksums);
   });
+}
+
+void removeStaleTemporaries(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  std::string dir = parentDir(path);
+  std::string prefix =
+      (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  if (prefix.size() == 5) // no file name
+    return;
+  DIR *d = ::opendir(dir.c_str());
+  if (!d)
+    return;
+  std::vector<std::string> stale;
+  while (const struct dirent *e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() <= prefix.size() || name.size() > prefix.size() + 10 ||
+        name.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos ||
+        digits[0] == '0')
+      continue;
+    long long pid = std::atoll(digits.c_str());
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max() ||
+        pid_t(pid) == ::getpid())
+      continue;
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH)
+      continue; // alive, or not ours to judge (EPERM: another user's)
+    std::string full = dir == "/" ? "/" + name : dir + "/" + name;
+    struct stat st;
+    if (::lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      stale.push_back(full);
+  }
+  ::closedir(d);
+  for (const std::string &f : stale)
+    ::unlink(f.c_str());
 }
 
 } // namespace nnc::rt

@@ -759,7 +759,7 @@ TEST_F(HostABITest, SaveAndLoadRoundTrip) {
   auto lb = unranked(b2v);
   auto lt = unranked(t2v);
   auto ls = unranked(s2v);
-  nnc_rt_load_begin("runs/net.safetensors");
+  nnc_rt_load_begin("runs/net.safetensors", "net");
   _mlir_ciface_nnc_rt_load_f32("fc.weight", &lw);
   _mlir_ciface_nnc_rt_load_f32("fc.bias", &lb);
   _mlir_ciface_nnc_rt_load_f64("t", &lt);
@@ -820,7 +820,7 @@ TEST_F(HostABIDeathTest, LoadMismatchesNameTheFileTensorAndShapes) {
   float buf[8] = {};
   auto w32 = view<float, 2>(buf, {3, 2});
   auto uw = unranked(w32);
-  nnc_rt_load_begin(p.c_str());
+  nnc_rt_load_begin(p.c_str(), "net");
   EXPECT_EXIT(_mlir_ciface_nnc_rt_load_f32("w", &uw),
               testing::ExitedWithCode(1),
               "^error: " +
@@ -854,11 +854,12 @@ TEST_F(HostABIDeathTest, LoadMismatchesNameTheFileTensorAndShapes) {
 
 TEST_F(HostABIDeathTest, UnreadableCheckpointsAreErrors) {
   std::string missing = tmp.path("none.safetensors");
-  EXPECT_EXIT(nnc_rt_load_begin(missing.c_str()), testing::ExitedWithCode(1),
+  EXPECT_EXIT(nnc_rt_load_begin(missing.c_str(), "net"),
+              testing::ExitedWithCode(1),
               "^error: .*" + re("'" + missing + "'") + ".*" +
                   re(std::strerror(ENOENT)));
   std::string bad = tmp.write("bad.safetensors", std::string("\x05\0\0\0", 4));
-  EXPECT_EXIT(nnc_rt_load_begin(bad.c_str()), testing::ExitedWithCode(1),
+  EXPECT_EXIT(nnc_rt_load_begin(bad.c_str(), "net"), testing::ExitedWithCode(1),
               "^error: " + re("'" + bad + "': "));
 }
 
@@ -876,7 +877,7 @@ TEST_F(HostABIDeathTest, CheckpointProtocolErrors) {
   _mlir_ciface_nnc_rt_save_f32("x", &u);
   EXPECT_EXIT(_mlir_ciface_nnc_rt_save_f32("x", &u), testing::ExitedWithCode(1),
               "tensor 'x' is saved twice");
-  EXPECT_EXIT(nnc_rt_load_begin(tmp.path("a.safetensors").c_str()),
+  EXPECT_EXIT(nnc_rt_load_begin(tmp.path("a.safetensors").c_str(), "net"),
               testing::ExitedWithCode(1), "a save or load is already open");
   // A run that ends with the save still open fails.
   std::string err;
@@ -1084,15 +1085,15 @@ TEST_F(HostABITest, SymbolTableListsEveryEntryPoint) {
     names.insert(n);
   }
   EXPECT_EQ(names.size(), syms.size());
-  EXPECT_EQ(syms.size(), 83u);
+  EXPECT_EQ(syms.size(), 86u);
   for (const char *n :
        {"nnc_rt_init", "nnc_rt_loader_next", "nnc_rt_max_steps", "memrefCopy",
         "_mlir_ciface_nnc_rt_loader_x_f32_3",
         "_mlir_ciface_nnc_rt_print_tensor_f32", "_mlir_ciface_nnc_rt_save_f32",
         "_mlir_ciface_nnc_rt_write_csv_i64", "nnc_rt_best",
         "nnc_rt_resume_point", "nnc_rt_state_save_end", "nnc_rt_int_error",
-        "nnc_rt_to_int_error", "nnc_rt_pow_i64", "_mlir_ciface_nnc_rt_save_i1",
-
+        "nnc_rt_to_int_error", "nnc_rt_pow_i64", "nnc_rt_resume_check",
+        "nnc_rt_resume_check_counter", "_mlir_ciface_nnc_rt_save_i1",
         "nnc_rt_epoch_begin", "nnc_rt_epoch_end", "nnc_rt_step_loss",
         "nnc_rt_epoch_metric"})
     EXPECT_TRUE(names.count(n)) << n;

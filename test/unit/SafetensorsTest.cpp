@@ -28,6 +28,7 @@
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -617,3 +618,74 @@ TEST(SafetensorsTest, EveryTruncationAndByteFlipFailsCleanly) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Checksums, the key bound, stale temporary files
+//===----------------------------------------------------------------------===//
+
+TEST(SafetensorsTest, ChecksumsCatchFlipsAndForeignFilesStillRead) {
+  TempDir t;
+  float w[4] = {1, 2, 3, 4};
+  std::string p = t.path("c.safetensors"), err;
+  ASSERT_TRUE(writeSafetensors(p, {{"fc.weight", "F32", {4}, w, 16}},
+                               {{"format", "pt"}}, err, Checksums::XXH3))
+      << err;
+  SafetensorsFile f;
+  ASSERT_TRUE(readSafetensors(p, f, err)) << err;
+  // The checksums are verified and not shown as metadata.
+  EXPECT_EQ(f.metadata, (std::map<std::string, std::string>{{"format", "pt"}}));
+  std::string bytes = readAll(p);
+  std::string flipped = bytes;
+  flipped[flipped.size() - 1] ^= 1; // a bit of fc.weight
+  std::string q = t.write("flip.safetensors", flipped);
+  EXPECT_FALSE(readSafetensors(q, f, err));
+  EXPECT_TRUE(contains(err, "'" + q +
+                                "': tensor 'fc.weight' does not match its "
+                                "checksum"))
+      << err;
+  // A file without checksums (the reference implementation's) reads.
+  EXPECT_TRUE(readSafetensors(inputsDir() + "/reference.safetensors", f, err))
+      << err;
+}
+
+TEST(SafetensorsTest, HeaderKeysAreBounded) {
+  TempDir t;
+  std::string header = "{\"__metadata__\":{";
+  for (size_t k = 0; k <= kSafetensorsMaxKeys; ++k)
+    header += (k ? ",\"" : "\"") + std::to_string(k) + "\":\"\"";
+  header += "}}";
+  std::string p = t.write("many.safetensors", stFile(header, ""));
+  SafetensorsFile f;
+  std::string err;
+  EXPECT_FALSE(readSafetensors(p, f, err));
+  EXPECT_EQ(err, "'" + p +
+                     "': the JSON object at byte offset 24 of the header "
+                     "holds more than 1000000 keys, the most nnc reads "
+                     "(tensors, or metadata entries)");
+}
+
+TEST(SafetensorsTest, WriterRemovesStaleTemporariesOnly) {
+  TempDir t;
+  std::string p = t.path("w.safetensors"), err;
+  // A dead writer's temporary file (a child that has exited), a live one's
+  // (this process's parent, alive while the test runs), and names that
+  // only look alike.
+  pid_t child = fork();
+  if (child == 0)
+    _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);
+  std::string dead = "w.safetensors.tmp." + std::to_string(child);
+  std::string live = "w.safetensors.tmp." + std::to_string(getppid());
+  t.write(dead, "x");
+  t.write(live, "x");
+  t.write("w.safetensors.tmp.12x", "x");
+  t.write("v.safetensors.tmp." + std::to_string(child), "x");
+  float v = 1;
+  ASSERT_TRUE(writeSafetensors(p, {{"v", "F32", {}, &v, 4}}, {}, err)) << err;
+  std::vector<std::string> files = t.list();
+  EXPECT_EQ(std::count(files.begin(), files.end(), dead), 0);
+  EXPECT_EQ(std::count(files.begin(), files.end(), live), 1);
+  EXPECT_EQ(std::count(files.begin(), files.end(), "w.safetensors.tmp.12x"), 1);
+  EXPECT_EQ(files.size(), 4u);
+}

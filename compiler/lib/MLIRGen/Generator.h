@@ -451,6 +451,8 @@ private:
   /// Names of globals in a training state (`opt.step`, `loop2.epoch`);
   /// parameters keep their symbol names (`net.fc1.weight`).
   std::map<std::string, std::string> stateNames;
+  /// An optimizer is created in a block (so its step count may restart).
+  bool optimizerInBlock = false;
   std::set<std::string> usedStateNames;
   void nameGlobal(const std::string &global, std::string name);
   /// Loops so far, numbering their globals' names.

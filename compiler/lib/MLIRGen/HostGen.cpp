@@ -814,7 +814,15 @@ bool Generator::finishStateFunctions(mlir::Location l) {
           b.create<mlir::arith::ConstantIntOp>(l, 0, 64)),
       false);
   b.setInsertionPointToStart(ifOp.thenBlock());
-  rt("nnc_rt_state_load_begin", {}, {}, l);
+  // The optimizers' step counters, which the runtime checks against the
+  // steps taken (their sum, when every optimizer is created once).
+  std::string counters;
+  for (auto &[opt, g] : stepCounters)
+    counters += stateNames.at(g) + ";";
+  rt("nnc_rt_state_load_begin", {},
+     {str(counters, l),
+      b.create<mlir::arith::ConstantIntOp>(l, optimizerInBlock ? 0 : 1, 32)},
+     l);
   for (mlir::memref::GlobalOp g : globals) {
     mlir::Value m = global(g.getSymName().str(), l);
     rt(std::string("nnc_rt_load_") + dtypeSuffix(g.getType().getElementType()),
@@ -1139,6 +1147,8 @@ bool Generator::hostLet(const LetStmt &s) {
   if (t.kind == Type::Kind::Optimizer) {
     if (repl)
       return replOptimizer(name, t.optimizer, s.range);
+    // Created in a block, it may be created again, with its steps from 0.
+    optimizerInBlock = optimizerInBlock || hostScopes.size() != 1;
     // The optimizer's state, from the first step that uses it.
     const OptimizerInstance *opt = t.optimizer;
     const CheckedBody &top = sema.getBodies().front();
@@ -1409,8 +1419,22 @@ bool Generator::hostFor(const ForStmt &s) {
       counter = newI64Global(0);
       nameGlobal(counter, "loop" + std::to_string(loopCount) + "." +
                               s.target.names[0].name);
-      start = b.create<mlir::arith::SelectOp>(l, resumingTo(pts->second, l),
+      mlir::Value resuming = resumingTo(pts->second, l);
+      start = b.create<mlir::arith::SelectOp>(l, resuming,
                                               loadGlobal(counter, l), lo.v);
+      // A resumed run's counter must be one this loop takes.
+      auto check = b.create<mlir::scf::IfOp>(l, resuming, false);
+      mlir::OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(check.thenBlock());
+      auto topIt = topPoint.find(&s);
+      mlir::Value atTop = topIt == topPoint.end()
+                              ? b.create<mlir::arith::ConstantIntOp>(l, 0, 1)
+                              : resumingTo({topIt->second}, l);
+      rt("nnc_rt_resume_check_counter", {},
+         {str(stateNames.at(counter), l), loadGlobal(counter, l), lo.v, hi.v,
+          b.create<mlir::arith::ConstantIntOp>(l, r->inclusive ? 1 : 0, 32),
+          i32Flag(atTop, l)},
+         l);
     }
     auto w = b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{i64},
                                           mlir::ValueRange{start});
@@ -1505,9 +1529,26 @@ bool Generator::hostFor(const ForStmt &s) {
     mlir::OpBuilder::InsertionGuard g2(b);
     b.setInsertionPointToStart(nav.thenBlock());
     // Resuming at the loop's condition: the next batch is batch `batchG`;
-    // inside the body: the current one, batchG - 1, taken again.
+    // inside the body: the current one, batchG - 1, taken again. Both
+    // counters are checked first.
+    rt("nnc_rt_resume_check", {},
+       {str(stateNames.at(epochG), l), loadGlobal(epochG, l), c64(0),
+        c64(std::numeric_limits<int64_t>::max() - 1),
+        str("the epochs this loop started", l)},
+       l);
     rt("nnc_rt_loader_start", {}, {loader, loadGlobal(epochG, l)}, l);
     mlir::Value taken = loadGlobal(batchG, l);
+    rt("nnc_rt_resume_check", {},
+       {str(stateNames.at(batchG), l), taken,
+        top != topPoint.end()
+            ? b.create<mlir::arith::SelectOp>(l, resumingTo({top->second}, l),
+                                              c64(0), c64(1))
+                  .getResult()
+            : c64(1),
+        rt("nnc_rt_loader_num_batches", {b.getI64Type()}, {loader}, l)
+            .getResult(0),
+        str("the batches of an epoch", l)},
+       l);
     if (top != topPoint.end())
       taken = b.create<mlir::arith::SelectOp>(
           l, resumingTo({top->second}, l), taken,
@@ -1844,6 +1885,8 @@ mlir::Value Generator::hostLoader(const Expr &data, SourceRange at) {
   {
     mlir::OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
+    // The call site, by which a training state records the loader.
+    rt("nnc_rt_loader_site", {}, {str(g, l)}, l);
     mlir::Value id =
         rt("nnc_rt_loader", {b.getI64Type()},
            {dataset, b.create<mlir::arith::ConstantIntOp>(l, size, 64),
@@ -2748,7 +2791,9 @@ bool Generator::hostLoad(const LoadStmt &s) {
   if (failed || path.k != HV::K::Str)
     return fail(s.path->range, "this path");
   setLocation(s.range);
-  rt("nnc_rt_load_begin", {}, {path.v}, l);
+  // The model variable: a file of --save-final names the parameters after it.
+  rt("nnc_rt_load_begin", {}, {path.v, str(modelVars.at(mt->second.model), l)},
+     l);
   for (auto &[name, g] : modelGlobals(mt->second.model, "")) {
     mlir::Value m = global(g, l);
     auto elem = llvm::cast<mlir::MemRefType>(m.getType()).getElementType();

@@ -136,6 +136,12 @@ cl::opt<std::string> resumePath(
     cl::desc("nnc run: go on from a training state written by --state, "
              "exactly as the uninterrupted run would have"),
     cl::value_desc("path"), cl::init(""), cl::cat(nncCategory));
+cl::opt<bool> resumeChanged(
+    "resume-changed",
+    cl::desc("nnc run: with --resume, go on even if the data files, batch "
+             "sizes or seed differ from those of the run that wrote the "
+             "state (each difference is a warning)"),
+    cl::init(false), cl::cat(nncCategory));
 cl::opt<bool> timeRun(
     "time",
     cl::desc("nnc run: report the compile time and, at the end, the median "
@@ -465,6 +471,7 @@ int runModule(mlir::ModuleOp module,
   run.timeSteps = timeRun;
   run.statePath = statePath;
   run.resumePath = resumePath;
+  run.resumeChanged = resumeChanged;
   rt::setProgressOptions(run, progressMode,
                          progressMode.getNumOccurrences() > 0, quiet,
                          metricsFile, plotFile); // checked in main()
@@ -772,6 +779,10 @@ int main(int argc, char **argv) {
                  "--state, --resume and --time are options of 'nnc run'\n";
     return ExitUsage;
   }
+  if (resumeChanged && resumePath.empty()) {
+    std::cerr << "nnc: error: --resume-changed goes with --resume\n";
+    return ExitUsage;
+  }
   if (verb != Verb::Run &&
       (progressMode.getNumOccurrences() || quiet.getNumOccurrences() ||
        metricsFile.getNumOccurrences() || plotFile.getNumOccurrences())) {
@@ -788,6 +799,15 @@ int main(int argc, char **argv) {
   if (std::string problem = rt::setProgressOptions(
           progressCheck, progressMode, progressMode.getNumOccurrences() > 0,
           quiet, metricsFile, plotFile);
+      !problem.empty()) {
+    std::cerr << "nnc: error: " << problem << "\n";
+    return ExitUsage;
+  }
+  progressCheck.statePath = statePath;
+  progressCheck.saveInit = saveInit;
+  progressCheck.saveFinal = saveFinal;
+  progressCheck.resumePath = resumePath;
+  if (std::string problem = rt::checkOutputPaths(progressCheck);
       !problem.empty()) {
     std::cerr << "nnc: error: " << problem << "\n";
     return ExitUsage;

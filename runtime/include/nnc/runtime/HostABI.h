@@ -326,6 +326,11 @@ void nnc_rt_dataset_release(int64_t id);
 // is reported by the nnc_rt_loader_next that asks for it.
 //===----------------------------------------------------------------------===//
 
+/// Names the call site (a stable name within the program) of the loader
+/// that the next nnc_rt_loader() creates, by which a training state
+/// records it ("nnc.loaders").
+void nnc_rt_loader_site(const char *site);
+
 /// Creates a loader over dataset \p dataset with batches of \p batch (>= 1)
 /// samples; shuffled when \p shuffle, the short last batch dropped when
 /// \p dropLast. It shuffles with the run's seed (nnc_rt_init). It is
@@ -454,10 +459,13 @@ int64_t nnc_rt_since_best(int64_t site, double value, int32_t modeMax);
 // The file is a safetensors file with metadata {"format": "pt"}, so that
 // safetensors.torch.load_file reads it; written atomically at save_end.
 //
-// load: nnc_rt_load_begin(path) reads and validates the whole file,
-// nnc_rt_load_<dtype>(name, buffer) fills each parameter's buffer,
-// nnc_rt_load_end() checks that every tensor of the file was loaded (as
-// PyTorch's strict load_state_dict does).
+// load: nnc_rt_load_begin(path, model) reads and validates the whole file
+// (checksums, when nnc wrote it), nnc_rt_load_<dtype>(name, buffer) fills
+// each parameter's buffer, nnc_rt_load_end() checks that every tensor of
+// the file was loaded (as PyTorch's strict load_state_dict does). A file
+// may name the parameters as `save` does ("fc1.weight") or as --save-final
+// does, after the model variable ("net.fc1.weight"; the other models of
+// such a file are ignored).
 //
 // Only one save or load is open at a time; a begin while one is open, or a
 // tensor call or an end with none open, is an error.
@@ -483,13 +491,17 @@ void _mlir_ciface_nnc_rt_save_i1(const char *name,
 /// On failure the old file at the path, if any, is untouched.
 void nnc_rt_save_end(void);
 
-/// Opens the checkpoint at \p path: reads and validates the whole file.
-void nnc_rt_load_begin(const char *path);
+/// Opens the checkpoint at \p path for the model variable \p model: reads
+/// and validates the whole file.
+void nnc_rt_load_begin(const char *path, const char *model);
 
 /// Copies tensor \p name of the open checkpoint into \p tensor's buffer
 /// (any strides). Errors, naming the file and the tensor: no tensor of that
 /// name (listing the names the file has), a different dtype (F32/F64/I64),
-/// or a different shape (expected and found).
+/// a different shape (expected and found), both "name" and
+/// "<model>.name" in the file (ambiguous), a NaN or infinite weight (`load`;
+/// a training state's values are restored as saved) or a BOOL other than 0
+/// or 1.
 void _mlir_ciface_nnc_rt_load_f32(const char *name,
                                   UnrankedMemRefType<float> *tensor);
 void _mlir_ciface_nnc_rt_load_f64(const char *name,
@@ -515,7 +527,12 @@ void nnc_rt_load_end(void);
 // ("nnc.training_state": "1") and records the resume point (which place in
 // the script it was written at), the step count, and the program's layout:
 // "name:type;..." of every global, so that a state of another script is
-// refused, naming what differs.
+// refused, naming what differs. It also records what the run was made of:
+// the seed ("nnc.seed"), each data file's size and XXH3 ("nnc.data") and
+// each loader's batch size, shuffle, drop_last and sample count
+// ("nnc.loaders"), in the order the run opened them; a resumed run that
+// differs is refused, saying what changed, unless `--resume-changed`. Every
+// counter is checked against the program before the run goes on.
 //
 // Writing: `if (nnc_rt_state_wanted(budgetStop))` then
 // nnc_rt_state_save_begin(), nnc_rt_save_<dtype>(name, global) for every
@@ -565,9 +582,25 @@ void nnc_rt_exit(int32_t status);
 /// `--resume` was not given. Errors name the file and what differs.
 int64_t nnc_rt_resume_point(const char *layout);
 
-/// Opens the `--resume` file for nnc_rt_load_*() and restores the trackers.
-/// Close with nnc_rt_load_end().
-void nnc_rt_state_load_begin(void);
+/// Opens the `--resume` file for nnc_rt_load_*() and restores the trackers,
+/// after checking the counters: "steps" (>= 0, the metadata's step count),
+/// the trackers, and the optimizers' step counters named in \p stepCounters
+/// (";"-separated: each in 0..steps; their sum is steps when
+/// \p stepsAreSum). Close with nnc_rt_load_end().
+void nnc_rt_state_load_begin(const char *stepCounters, int32_t stepsAreSum);
+
+/// A resumed run's check of the restored state entry \p entry against the
+/// program: \p value must be in \p min..\p max, which \p what describes
+/// ("the batches of an epoch"). Else an error names the file, the entry,
+/// its value and the range.
+void nnc_rt_resume_check(const char *entry, int64_t value, int64_t min,
+                         int64_t max, const char *what);
+
+/// The same for the counter of `for v in lo..hi` (\p inclusive for `..=`):
+/// lo..hi, or lo..hi+1 when \p atTop (the state was written at the loop's
+/// condition, which may find it past the end).
+void nnc_rt_resume_check_counter(const char *entry, int64_t value, int64_t lo,
+                                 int64_t hi, int32_t inclusive, int32_t atTop);
 
 //===----------------------------------------------------------------------===//
 // Predictions: `write TENSOR to PATH`
@@ -599,6 +632,9 @@ struct RunOptions {
   bool timeSteps = false; ///< `--time`: report the step rate at the end
   std::string statePath;  ///< `--state`: the training state, written here
   std::string resumePath; ///< `--resume`: the training state to go on from
+  /// `--resume-changed`: resume even if the data files, batch sizes or seed
+  /// differ from the state's run (each difference is a warning).
+  bool resumeChanged = false;
   /// `--set name=value` of a built program, for the config entries it reads
   /// when it runs (checked by main(): known, changeable, well-typed).
   std::map<std::string, std::string> config;
@@ -618,6 +654,13 @@ std::string setProgressOptions(RunOptions &options, const std::string &mode,
                                bool modeGiven, bool quiet,
                                const std::string &metrics,
                                const std::string &plot);
+
+/// The problem with \p options' output files, for a usage error, or "":
+/// two of --state, --save-init, --save-final, --metrics and --plot naming
+/// the same file (after resolving symbolic links and relative paths, or
+/// the same inode), or one of them naming the --resume file (other than
+/// --state, which goes on writing the state it resumed).
+std::string checkOutputPaths(const RunOptions &options);
 
 /// Sets the options that nnc_rt_max_steps() and friends report. Relative
 /// paths are the command line's: they are made absolute against the
