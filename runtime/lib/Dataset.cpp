@@ -835,7 +835,12 @@ int64_t BatchLoader::numBatches() const {
 
 void BatchLoader::seek(int64_t batchIndex) {
   int64_t k = std::clamp<int64_t>(batchIndex, 0, numBatches());
-  pos = batchSize > 0 ? std::min(k * batchSize, heldSamples(*data)) : 0;
+  // k * batchSize may overflow for a batch size near 2^63 and k = 1.
+  int64_t at = 0;
+  pos = batchSize > 0
+            ? (checkedMul(k, batchSize, at) ? std::min(at, heldSamples(*data))
+                                            : heldSamples(*data))
+            : 0;
 }
 
 bool BatchLoader::next(float *x, int64_t *labelsOrNull, float *targetsOrNull,

@@ -1292,6 +1292,14 @@ int64_t nnc_rt_loader(int64_t datasetId, int64_t batch, int32_t shuffle,
     std::shared_ptr<Dataset> d = datasetSlot(fn, datasetId);
     if (batch < 1)
       internal(fn, "batch size " + std::to_string(batch) + " (must be >= 1)");
+    // A batch larger than the dataset is one batch of the whole dataset;
+    // its buffers are sized by the rows it can hold, never by `batch`.
+    int64_t rows = std::max<int64_t>(std::min(batch, d->n), 1), bytes = 0;
+    if (!batchBytes(*d, rows, bytes))
+      fail((d->targetsPath.empty() ? "" : "'" + d->targetsPath + "': ") +
+           "a batch of " + std::to_string(rows) + " samples of " +
+           std::to_string(d->featureSize()) +
+           " features takes more than 2^63 bytes");
     State &s = state();
     const char *prefetch = std::getenv("NNC_PREFETCH");
     bool background = !(prefetch && std::strcmp(prefetch, "0") == 0);

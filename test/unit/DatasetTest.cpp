@@ -765,6 +765,45 @@ TEST(DatasetTest, ShuffleResumesMidEpoch) {
   EXPECT_FALSE(resumed.next(x.data(), nullptr, nullptr, rows));
 }
 
+TEST(DatasetTest, BatchLargerThanTheDataset) {
+  // One batch of the whole dataset, as PyTorch's DataLoader gives; batch
+  // sizes whose products with the sample size overflow are no exception.
+  Dataset d = counting(5);
+  for (int64_t batch : {int64_t(6), int64_t(1) << 62, INT64_MAX}) {
+    for (bool shuffle : {false, true}) {
+      BatchLoader l(d, batch, shuffle, false, 7);
+      EXPECT_EQ(l.numBatches(), 1) << batch;
+      std::vector<float> x(10, -1);
+      int64_t rows = 0;
+      ASSERT_TRUE(l.next(x.data(), nullptr, nullptr, rows));
+      EXPECT_EQ(rows, 5);
+      std::vector<int64_t> seen;
+      for (int64_t r = 0; r < rows; ++r)
+        seen.push_back(int64_t(x[size_t(2 * r)]));
+      std::sort(seen.begin(), seen.end());
+      EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+      EXPECT_FALSE(l.next(x.data(), nullptr, nullptr, rows));
+      l.seek(1);
+      EXPECT_FALSE(l.next(x.data(), nullptr, nullptr, rows));
+      l.seek(0);
+      EXPECT_TRUE(l.next(x.data(), nullptr, nullptr, rows));
+    }
+    BatchLoader drop(d, batch, false, true, 0);
+    EXPECT_EQ(drop.numBatches(), 0);
+  }
+}
+
+TEST(DatasetTest, CheckedMul) {
+  int64_t p = -1;
+  EXPECT_TRUE(checkedMul(int64_t(1) << 31, int64_t(1) << 31, p));
+  EXPECT_EQ(p, int64_t(1) << 62);
+  EXPECT_FALSE(checkedMul(int64_t(1) << 62, 4, p));
+  EXPECT_EQ(p, int64_t(1) << 62); // left alone
+  EXPECT_FALSE(checkedMul(-1, 4, p));
+  EXPECT_TRUE(checkedMul(0, INT64_MAX, p));
+  EXPECT_EQ(p, 0);
+}
+
 TEST(DatasetTest, BatchTargets) {
   Dataset d = counting(3);
   BatchLoader l(d, 2, false, false, 0);
