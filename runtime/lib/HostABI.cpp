@@ -65,6 +65,8 @@ struct LoaderState {
   int64_t lastEpoch = -1;
   /// The current batch, null when none.
   const Batch *current = nullptr;
+  /// The class counts the dataset's labels were checked against.
+  std::set<int64_t> labelsChecked;
 };
 
 /// The tracker of one best/since_best call site.
@@ -1349,6 +1351,21 @@ int64_t nnc_rt_loader_next(int64_t id) {
   });
 }
 
+void nnc_rt_loader_check_labels(int64_t id, int64_t classes,
+                                const char *location, const char *user) {
+  guarded([&] {
+    LoaderState &l = loader("nnc_rt_loader_check_labels", id);
+    if (!l.labelsChecked.insert(classes).second)
+      return;
+    std::string error;
+    if (!checkClassLabels(*l.data, classes, str(user) + " here", error)) {
+      if (location && *location)
+        state().location = location;
+      fail(error);
+    }
+  });
+}
+
 #define NNC_LOADER_X(R)                                                        \
   void _mlir_ciface_nnc_rt_loader_x_f32_##R(                                   \
       StridedMemRefType<float, R> *result, int64_t loader) {                   \
@@ -1776,6 +1793,7 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_loader_seek),
       NNC_SYM(nnc_rt_loader_num_batches),
       NNC_SYM(nnc_rt_loader_next),
+      NNC_SYM(nnc_rt_loader_check_labels),
       NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_1),
       NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_2),
       NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_3),
