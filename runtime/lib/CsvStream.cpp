@@ -562,8 +562,9 @@ static bool loadCsvImpl(const std::string &path, const CsvColumn &target,
       break;
     if (d.n % CsvStream::kMarkEvery == 0)
       stream->marks.push_back({offset, line});
+    int64_t held = 0;
     if (!streamed && memoryLimit >= 0 &&
-        (d.n + 1) * sampleBytes > memoryLimit) {
+        (!checkedMul(d.n + 1, sampleBytes, held) || held > memoryLimit)) {
       // Past the limit: keep only the marks from here on.
       streamed = true;
       d.features = std::vector<float>();
