@@ -63,12 +63,8 @@ public:
 
   /// Opens the file; false with \p error when it cannot be opened.
   bool open(std::string &error) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      error = "cannot open '" + path + "': " + std::strerror(errno);
-      return false;
-    }
-    return true;
+    fd = openDataFile(path, error);
+    return fd >= 0;
   }
 
   /// Goes to byte \p offset, which starts line \p atLine; at offset 0 a
@@ -545,6 +541,7 @@ static bool loadCsvImpl(const std::string &path, const CsvColumn &target,
   Dataset d;
   d.featureShape = {int64_t(fs)};
   d.intTargets = intTarget;
+  d.targetsPath = path;
   CsvRecords records(path, layout);
   if (!records.open(error))
     return false;
@@ -565,8 +562,9 @@ static bool loadCsvImpl(const std::string &path, const CsvColumn &target,
       break;
     if (d.n % CsvStream::kMarkEvery == 0)
       stream->marks.push_back({offset, line});
+    int64_t held = 0;
     if (!streamed && memoryLimit >= 0 &&
-        (d.n + 1) * sampleBytes > memoryLimit) {
+        (!checkedMul(d.n + 1, sampleBytes, held) || held > memoryLimit)) {
       // Past the limit: keep only the marks from here on.
       streamed = true;
       d.features = std::vector<float>();

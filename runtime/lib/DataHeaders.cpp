@@ -74,6 +74,66 @@ std::string joinDims(const std::vector<int64_t> &dims) {
   return s;
 }
 
+/// What a file that is not a regular file is, for messages.
+const char *fileKind(mode_t mode) {
+  if (S_ISFIFO(mode))
+    return "a FIFO (named pipe)";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/// The error for a path whose file has mode \p mode, not a regular file.
+std::string notRegular(const std::string &path, mode_t mode) {
+  if (S_ISDIR(mode))
+    return "cannot open '" + path + "': " + std::strerror(EISDIR);
+  std::string kind = fileKind(mode);
+  if (kind != "not a regular file")
+    kind += ", not a regular file";
+  return "cannot open '" + path + "': " + kind;
+}
+
+} // namespace
+
+int openDataFile(const std::string &path, std::string &error) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer, forever. It does nothing for a regular file, and is cleared
+  // below all the same.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    int err = errno;
+    struct stat st;
+    // A socket cannot be opened at all (ENXIO): say what it is.
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISDIR(st.st_mode))
+      error = notRegular(path, st.st_mode);
+    else
+      error = "cannot open '" + path + "': " + std::strerror(err);
+    return -1;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = notRegular(path, st.st_mode);
+    ::close(fd);
+    return -1;
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0)
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+namespace {
+
 //===----------------------------------------------------------------------===//
 // ByteReader
 //===----------------------------------------------------------------------===//
@@ -91,28 +151,20 @@ public:
       std::fclose(file);
   }
 
-  /// Opens \p path; rejects directories. On failure sets \p error.
+  /// Opens \p path, which must be a regular file (openDataFile). On
+  /// failure sets \p error.
   bool open(const std::string &path, std::string &error) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      error = "cannot open '" + path + "': " + std::strerror(errno);
+    int fd = openDataFile(path, error);
+    if (fd < 0)
       return false;
-    }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       error = "cannot open '" + path + "': " + std::strerror(errno);
       ::close(fd);
       return false;
     }
-    if (S_ISDIR(st.st_mode)) {
-      error = "cannot open '" + path + "': " + std::strerror(EISDIR);
-      ::close(fd);
-      return false;
-    }
-    if (S_ISREG(st.st_mode)) {
-      regular = true;
-      fileSize = static_cast<uint64_t>(st.st_size);
-    }
+    regular = true;
+    fileSize = static_cast<uint64_t>(st.st_size);
     file = ::fdopen(fd, "rb");
     if (!file) {
       error = "cannot open '" + path + "': " + std::strerror(errno);
@@ -295,12 +347,23 @@ uint32_t le(const std::string &s, size_t at, size_t n) {
   return v;
 }
 
-/// Reports a data section shorter than the header declares.
+/// Reports a data section shorter than the header declares, and with
+/// \p exact (IDX files) one that is longer.
 bool checkDataSize(const ByteReader &r, const std::string &path,
-                   uint64_t dataOffset, int64_t dataBytes, std::string &error) {
+                   uint64_t dataOffset, int64_t dataBytes, std::string &error,
+                   bool exact = false) {
   if (!r.regular)
     return true;
   uint64_t present = r.fileSize > dataOffset ? r.fileSize - dataOffset : 0;
+  if (exact && present > static_cast<uint64_t>(dataBytes)) {
+    error = fileError(
+        path, "trailing data: the file has " + std::to_string(r.fileSize) +
+                  " bytes, but the header declares " +
+                  std::to_string(dataOffset + uint64_t(dataBytes)) + " (" +
+                  std::to_string(dataOffset) + " of header and " +
+                  std::to_string(dataBytes) + " of data)");
+    return false;
+  }
   if (present >= static_cast<uint64_t>(dataBytes))
     return true;
   error = fileError(path, "truncated data: the header declares " +
@@ -410,6 +473,17 @@ bool readIdxHeader(const std::string &path, IdxHeader &out,
   for (unsigned i = 0; i < ndims; ++i)
     out.dims.push_back(be32(h, 4 + 4 * i));
   out.headerBytes = headerBytes;
+  // A size of 0 after the first makes samples of no elements, which no
+  // model can take; say so here rather than in a shape error later. (A
+  // first size of 0, no samples, is refused where the data is loaded.)
+  for (unsigned i = 1; i < ndims; ++i)
+    if (out.dims[i] == 0) {
+      error = fileError(
+          path, "dimension " + std::to_string(i) + " of " + joinDims(out.dims) +
+                    " is 0 (at byte offset " + std::to_string(4 + 4 * i) +
+                    "): the samples would have no elements");
+      return false;
+    }
 
   int64_t dataBytes = 0;
   if (!checkedProduct(out.dims, int64_t(idxTypeSize(out.typeCode)),
@@ -419,7 +493,7 @@ bool readIdxHeader(const std::string &path, IdxHeader &out,
                                 " elements overflow a 64-bit byte count");
     return false;
   }
-  if (!gz && !checkDataSize(r, path, headerBytes, dataBytes, error))
+  if (!gz && !checkDataSize(r, path, headerBytes, dataBytes, error, true))
     return false;
   return true;
 }

@@ -261,55 +261,210 @@ struct ElemSink {
   std::vector<int64_t> *ints = nullptr;
 };
 
-/// Closes a gzFile on scope exit.
-struct GzCloser {
-  gzFile f = nullptr;
-  ~GzCloser() {
-    if (f)
-      gzclose(f);
+/// Reads a data file's bytes in order: the raw bytes, or, for a file that
+/// starts with the gzip magic 1f 8b, the inflated data of its gzip members
+/// (one or more, as `cat a.gz b.gz` makes). Unlike zlib's gz* interface it
+/// knows where the compressed data ends, so that bytes after the last
+/// member can be refused rather than silently ignored.
+class DataStream {
+public:
+  /// How the data ended, or why it stopped.
+  enum Status { Ok, End, ReadError, Truncated, Corrupt };
+
+  DataStream() = default;
+  DataStream(const DataStream &) = delete;
+  DataStream &operator=(const DataStream &) = delete;
+  ~DataStream() {
+    if (inflating)
+      inflateEnd(&zs);
+    if (fd >= 0)
+      ::close(fd);
   }
+
+  /// Opens \p path (a regular file, see openDataFile).
+  bool open(const std::string &path, std::string &error) {
+    fd = openDataFile(path, error);
+    if (fd < 0)
+      return false;
+    struct stat st;
+    if (::fstat(fd, &st) == 0)
+      size = uint64_t(st.st_size);
+    in.resize(size_t(1) << 18);
+    if (!fill(2))
+      return true; // reported by the first read
+    if (avail >= 2 && in[pos] == 0x1f && in[pos + 1] == 0x8b) {
+      std::memset(&zs, 0, sizeof(zs));
+      if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        error = "'" + path + "': cannot initialize zlib";
+        return false;
+      }
+      inflating = true;
+    }
+    return true;
+  }
+
+  /// Copies up to \p n data bytes to \p dst and returns how many; fewer
+  /// than \p n only when the data ends (status() End) or on an error.
+  size_t read(unsigned char *dst, size_t n) {
+    size_t got = 0;
+    while (got < n && status == Ok) {
+      if (!inflating) {
+        if (avail == 0 && !fill(1))
+          break;
+        if (avail == 0) {
+          status = End;
+          break;
+        }
+        size_t take = std::min(n - got, avail);
+        std::memcpy(dst + got, in.data() + pos, take);
+        pos += take;
+        avail -= take;
+        got += take;
+        continue;
+      }
+      if (memberEnded && !nextMember())
+        break;
+      if (avail == 0 && !fill(1))
+        break;
+      zs.next_in = in.data() + pos;
+      zs.avail_in = uInt(avail);
+      size_t room = std::min<size_t>(n - got, 1u << 30);
+      zs.next_out = dst + got;
+      zs.avail_out = uInt(room);
+      int ret = inflate(&zs, Z_NO_FLUSH);
+      size_t used = avail - zs.avail_in;
+      pos += used;
+      avail -= used;
+      got += room - zs.avail_out;
+      if (ret == Z_STREAM_END) {
+        memberEnded = true;
+      } else if (ret == Z_BUF_ERROR && avail == 0 && eof) {
+        status = Truncated;
+      } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+        status = Corrupt;
+        zmsg = zs.msg ? zs.msg : "invalid data";
+      }
+    }
+    produced += got;
+    return got;
+  }
+
+  /// After the data, for a gzip file: reads on to the end of the current
+  /// member, so that its trailer (the CRC and length of the data) is
+  /// checked. Sets \p more when the member holds more data. False when
+  /// the member is damaged.
+  bool finishMember(bool &more) {
+    unsigned char probe[256];
+    more = false;
+    while (inflating && !memberEnded && status == Ok)
+      if (read(probe, sizeof probe) > 0) {
+        more = true;
+        return true;
+      }
+    return status == Ok || status == End;
+  }
+
+  Status state() const { return status; }
+  /// The zlib message of a Corrupt stream.
+  const std::string &zlibMessage() const { return zmsg; }
+  /// Data bytes read so far.
+  uint64_t bytesRead() const { return produced; }
+  /// Compressed bytes taken from the file so far (all bytes of a raw file).
+  uint64_t fileOffset() const { return consumed - avail; }
+  bool gzip() const { return inflating; }
+  /// The errno of a ReadError.
+  int readErrno() const { return err; }
+
+private:
+  /// Tops up the input buffer to at least \p want bytes unless the file
+  /// ends; false on a read error.
+  bool fill(size_t want) {
+    if (avail >= want || eof)
+      return true;
+    std::memmove(in.data(), in.data() + pos, avail);
+    pos = 0;
+    while (avail < want && !eof) {
+      ssize_t r = ::read(fd, in.data() + avail, in.size() - avail);
+      if (r < 0) {
+        if (errno == EINTR)
+          continue;
+        err = errno;
+        status = ReadError;
+        return false;
+      }
+      if (r == 0)
+        eof = true;
+      avail += size_t(r);
+      consumed += uint64_t(r);
+    }
+    return true;
+  }
+
+  /// At the end of a gzip member: starts the next one, or ends the data
+  /// when the file ends. Anything else after a member stays unread, for
+  /// trailingBytes(). False when the data ends.
+  bool nextMember() {
+    if (!fill(2))
+      return false;
+    if (avail >= 2 && in[pos] == 0x1f && in[pos + 1] == 0x8b) {
+      inflateReset(&zs);
+      memberEnded = false;
+      return true;
+    }
+    status = End;
+    return false;
+  }
+
+public:
+  /// After the data ended: the file's bytes that follow the last gzip
+  /// member (0 for a raw file).
+  uint64_t trailingBytes() const {
+    uint64_t at = fileOffset();
+    return inflating && size > at ? size - at : 0;
+  }
+  /// The file's size in bytes.
+  uint64_t fileSize() const { return size; }
+
+private:
+  int fd = -1;
+  std::vector<unsigned char> in;
+  size_t pos = 0, avail = 0;
+  uint64_t consumed = 0, produced = 0, size = 0;
+  bool eof = false, inflating = false, memberEnded = false;
+  Status status = Ok;
+  int err = 0;
+  std::string zmsg;
+  z_stream zs;
 };
 
 /// Reads \p samples samples of \p perSample elements of type \p t that start
 /// at (decompressed) byte \p dataOffset of \p path, which may be raw or
-/// gzip-compressed, into \p sink.
+/// gzip-compressed, into \p sink. With \p exact (IDX files), data after the
+/// declared samples - more decompressed data, or bytes after the last gzip
+/// member - is an error; otherwise it is ignored.
 bool readElements(const std::string &path, uint64_t dataOffset,
                   const ElemType &t, int64_t samples, int64_t perSample,
-                  ElemSink sink, std::string &error) {
+                  ElemSink sink, std::string &error, bool exact) {
   int64_t count = 0, totalBytes = 0;
-  if (__builtin_mul_overflow(samples, perSample, &count) ||
-      __builtin_mul_overflow(count, int64_t(t.size), &totalBytes)) {
+  if (!checkedMul(samples, perSample, count) ||
+      !checkedMul(count, int64_t(t.size), totalBytes)) {
     error = fileError(path, "data size overflows a 64-bit byte count");
     return false;
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = "cannot open '" + path + "': " + std::strerror(errno);
+  DataStream in;
+  if (!in.open(path, error))
     return false;
-  }
-  struct stat st;
-  uint64_t fileSize = 0;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    fileSize = uint64_t(st.st_size);
-  GzCloser gz;
-  gz.f = gzdopen(fd, "rb");
-  if (!gz.f) {
-    ::close(fd);
-    error = fileError(path, "cannot initialize zlib");
-    return false;
-  }
-  gzbuffer(gz.f, 1u << 18);
+  const uint64_t fileSize = in.fileSize();
 
   std::vector<unsigned char> buf(size_t(1) << 20);
   // Skip the header.
-  uint64_t skip = dataOffset, offset = 0;
+  uint64_t skip = dataOffset;
   while (skip > 0) {
-    unsigned want = unsigned(std::min<uint64_t>(skip, buf.size()));
-    int got = gzread(gz.f, buf.data(), want);
-    if (got <= 0)
+    size_t want = size_t(std::min<uint64_t>(skip, buf.size()));
+    size_t got = in.read(buf.data(), want);
+    skip -= got;
+    if (got < want)
       break;
-    skip -= unsigned(got);
-    offset += unsigned(got);
   }
 
   // Reserve the whole output when the file can plausibly hold it (deflate
@@ -330,12 +485,8 @@ bool readElements(const std::string &path, uint64_t dataOffset,
   bool failed = skip > 0;
   while (!failed && done < count) {
     size_t want = size_t(std::min<int64_t>(count - done, int64_t(chunkElems)));
-    int got = gzread(gz.f, buf.data(), unsigned(want * t.size));
-    if (got < 0) {
-      failed = true;
-      break;
-    }
-    size_t elems = size_t(got) / t.size;
+    size_t got = in.read(buf.data(), want * t.size);
+    size_t elems = got / t.size;
     if (sink.floats) {
       size_t old = sink.floats->size();
       sink.floats->resize(old + elems);
@@ -369,23 +520,50 @@ bool readElements(const std::string &path, uint64_t dataOffset,
       decode(t, buf.data(), elems, sink.ints->data() + old);
     }
     done += int64_t(elems);
-    offset += unsigned(got);
-    if (size_t(got) < want * t.size)
+    if (got < want * t.size)
       failed = true;
   }
-  // zlib may flag a truncated or corrupt stream while it still returns
-  // good data (it reads ahead), so the loop above runs until the data
-  // actually stops, and only then is the flag consulted.
   bool inTrailer = false;
   if (!failed) {
-    // Read one byte past the data, so that zlib checks the gzip trailer
-    // (the CRC and length of the data); bytes after the data are ignored.
-    unsigned char probe;
-    int errnum = Z_OK;
-    if (gzread(gz.f, &probe, 1) >= 0 &&
-        (gzerror(gz.f, &errnum), errnum == Z_OK))
+    // Read on to the end of the gzip member, so that its trailer (the CRC
+    // and length of the data) is checked.
+    bool more = false;
+    if (!in.finishMember(more))
+      failed = inTrailer = true;
+    if (!failed && !exact)
       return true;
-    failed = inTrailer = true;
+    if (!failed) {
+      // Nothing may follow: no more data, no further member with data, no
+      // other bytes after the last member.
+      unsigned char probe[1];
+      if (!more)
+        more = in.read(probe, 1) == 1;
+      const uint64_t declared = dataOffset + uint64_t(totalBytes);
+      if (more) {
+        while (in.read(buf.data(), buf.size()) == buf.size())
+          ;
+        error = fileError(
+            path, std::string("trailing data: the ") +
+                      (in.gzip() ? "decompressed data holds " : "file holds ") +
+                      (in.state() == DataStream::End ? "" : "more than ") +
+                      std::to_string(in.bytesRead()) +
+                      " bytes, but the header declares " +
+                      std::to_string(declared));
+        return false;
+      }
+      if (in.state() == DataStream::End) {
+        uint64_t tail = in.trailingBytes();
+        if (tail == 0)
+          return true;
+        error = fileError(path, "trailing data: " + std::to_string(tail) +
+                                    (tail == 1 ? " byte" : " bytes") +
+                                    " after the end of the gzip "
+                                    "stream, at byte offset " +
+                                    std::to_string(in.fileOffset()));
+        return false;
+      }
+      failed = inTrailer = true; // a damaged member after the data
+    }
   }
 
   int64_t sample = perSample > 0 ? done / perSample : 0;
@@ -395,30 +573,29 @@ bool readElements(const std::string &path, uint64_t dataOffset,
     where = "the header";
   if (inTrailer)
     where = "the gzip trailer, after the last sample";
-  int errnum = Z_OK;
-  const char *msg = gzerror(gz.f, &errnum);
-  // zlib prefixes its messages with the file's name, "<fd:N>" here.
-  std::string zmsg = msg && *msg ? msg : "invalid data";
-  if (zmsg.compare(0, 4, "<fd:") == 0 && zmsg.find(": ") != std::string::npos)
-    zmsg = zmsg.substr(zmsg.find(": ") + 2);
-  if (errnum == Z_ERRNO) {
-    error = "cannot read '" + path + "': " + std::strerror(errno);
-  } else if (errnum == Z_BUF_ERROR) {
-    // gzread hands out everything before the cut, so `where` is exact.
+  uint64_t offset = in.bytesRead();
+  switch (in.state()) {
+  case DataStream::ReadError:
+    error = "cannot read '" + path + "': " + std::strerror(in.readErrno());
+    break;
+  case DataStream::Truncated:
     error = fileError(path, "truncated gzip stream: the data ends in " + where +
                                 " (after " + std::to_string(offset) +
                                 " decompressed bytes)");
-  } else if (errnum == Z_DATA_ERROR &&
-             zmsg.find("check") != std::string::npos) {
-    error = fileError(path, "corrupt gzip stream: " + zmsg +
-                                " (the data does not match the CRC or length "
-                                "in the gzip trailer)");
-  } else if (errnum != Z_OK) {
-    // zlib reads ahead, so the damage may lie somewhat after `where`.
-    error = fileError(path, "corrupt gzip stream: " + zmsg + " (detected in " +
-                                where + ", after " + std::to_string(offset) +
-                                " decompressed bytes)");
-  } else {
+    break;
+  case DataStream::Corrupt:
+    if (in.zlibMessage().find("check") != std::string::npos)
+      error = fileError(path, "corrupt gzip stream: " + in.zlibMessage() +
+                                  " (the data does not match the CRC or "
+                                  "length in the gzip trailer)");
+    else
+      // zlib reads ahead, so the damage may lie somewhat after `where`.
+      error =
+          fileError(path, "corrupt gzip stream: " + in.zlibMessage() +
+                              " (detected in " + where + ", after " +
+                              std::to_string(offset) + " decompressed bytes)");
+    break;
+  default:
     error = fileError(
         path, "truncated data: " + where +
                   " is incomplete (the data ends at byte "
@@ -488,6 +665,7 @@ static bool loadIdxImpl(const std::string &imagesPath,
   d.featureShape.assign(ih.dims.begin() + 1, ih.dims.end());
   d.targetShape.assign(lh.dims.begin() + 1, lh.dims.end());
   d.intTargets = !lt.isFloat();
+  d.targetsPath = labelsPath;
   int64_t fs = 0, ts = 0;
   if (!dimsProduct(ih.dims, 1, fs) || !dimsProduct(lh.dims, 1, ts)) {
     error = fileError(imagesPath, "dimensions overflow a 64-bit size");
@@ -501,11 +679,11 @@ static bool loadIdxImpl(const std::string &imagesPath,
     labels.ints = &d.labels;
   else
     labels.floats = &d.targets;
-  if (!readElements(labelsPath, lh.headerBytes, lt, n, ts, labels, error))
+  if (!readElements(labelsPath, lh.headerBytes, lt, n, ts, labels, error, true))
     return false;
   ElemSink images;
   images.floats = &d.features;
-  if (!readElements(imagesPath, ih.headerBytes, it, n, fs, images, error))
+  if (!readElements(imagesPath, ih.headerBytes, it, n, fs, images, error, true))
     return false;
   out = std::move(d);
   return true;
@@ -566,6 +744,7 @@ static bool loadNpyImpl(const std::string &inputsPath,
   d.featureShape.assign(ih.shape.begin() + 1, ih.shape.end());
   d.targetShape.assign(th.shape.begin() + 1, th.shape.end());
   d.intTargets = !tt.isFloat();
+  d.targetsPath = targetsPath;
   int64_t fs = 0, ts = 0;
   if (!dimsProduct(ih.shape, 1, fs) || !dimsProduct(th.shape, 1, ts)) {
     error = fileError(inputsPath, "shape overflows a 64-bit size");
@@ -576,14 +755,16 @@ static bool loadNpyImpl(const std::string &inputsPath,
     return false;
   ElemSink features;
   features.floats = &d.features;
-  if (!readElements(inputsPath, ih.dataOffset, it, n, fs, features, error))
+  if (!readElements(inputsPath, ih.dataOffset, it, n, fs, features, error,
+                    false))
     return false;
   ElemSink targets;
   if (d.intTargets)
     targets.ints = &d.labels;
   else
     targets.floats = &d.targets;
-  if (!readElements(targetsPath, th.dataOffset, tt, n, ts, targets, error))
+  if (!readElements(targetsPath, th.dataOffset, tt, n, ts, targets, error,
+                    false))
     return false;
   out = std::move(d);
   return true;
@@ -763,6 +944,8 @@ void split(const Dataset &data, double fraction, Dataset &first,
     d.featureShape = data.featureShape;
     d.targetShape = data.targetShape;
     d.intTargets = data.intTargets;
+    d.targetsPath = data.targetsPath;
+    d.targetsFirst = data.targetsFirst + from;
     if (data.stream) {
       d.stream = data.stream;
       d.streamFirst = data.streamFirst + from;
@@ -787,6 +970,50 @@ void split(const Dataset &data, double fraction, Dataset &first,
   Dataset b = part(cut, n);
   first = std::move(a);
   second = std::move(b);
+}
+
+//===----------------------------------------------------------------------===//
+// Class labels
+//===----------------------------------------------------------------------===//
+
+bool checkClassLabels(const Dataset &data, int64_t classes,
+                      const std::string &user, std::string &error) {
+  if (!data.intTargets)
+    return true;
+  const int64_t ts = std::max<int64_t>(data.targetSize(), 1);
+  auto bad = [&](int64_t sample, int64_t label) {
+    std::string file = data.targetsPath.empty() ? std::string("the data")
+                                                : "'" + data.targetsPath + "'";
+    error = file + ": sample " + std::to_string(data.targetsFirst + sample) +
+            " has the class label " + std::to_string(label) + ", but " + user +
+            " has " + std::to_string(classes) + " classes (labels 0.." +
+            std::to_string(classes - 1) + ")";
+    return false;
+  };
+  if (!data.stream) {
+    for (size_t i = 0; i < data.labels.size(); ++i)
+      if (data.labels[i] < 0 || data.labels[i] >= classes)
+        return bad(int64_t(i) / ts, data.labels[i]);
+    return true;
+  }
+  // A streamed CSV dataset: one pass over its records, a block at a time.
+  CsvCursor cursor(data.stream);
+  const int64_t block = 4096;
+  const size_t fs = size_t(std::max<int64_t>(data.featureSize(), 0));
+  std::vector<float> x;
+  std::vector<int64_t> labels;
+  for (int64_t at = 0; at < data.n; at += block) {
+    int64_t count = std::min(block, data.n - at);
+    x.resize(size_t(count) * fs);
+    labels.resize(size_t(count));
+    if (!cursor.read(data.streamFirst + at, count, x.data(), labels.data(),
+                     nullptr, error))
+      return false;
+    for (int64_t r = 0; r < count; ++r)
+      if (labels[size_t(r)] < 0 || labels[size_t(r)] >= classes)
+        return bad(at + r, labels[size_t(r)]);
+  }
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -835,7 +1062,12 @@ int64_t BatchLoader::numBatches() const {
 
 void BatchLoader::seek(int64_t batchIndex) {
   int64_t k = std::clamp<int64_t>(batchIndex, 0, numBatches());
-  pos = batchSize > 0 ? std::min(k * batchSize, heldSamples(*data)) : 0;
+  // k * batchSize may overflow for a batch size near 2^63 and k = 1.
+  int64_t at = 0;
+  pos = batchSize > 0
+            ? (checkedMul(k, batchSize, at) ? std::min(at, heldSamples(*data))
+                                            : heldSamples(*data))
+            : 0;
 }
 
 bool BatchLoader::next(float *x, int64_t *labelsOrNull, float *targetsOrNull,

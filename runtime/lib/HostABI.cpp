@@ -69,6 +69,8 @@ struct LoaderState {
   int64_t lastEpoch = -1;
   /// The current batch, null when none.
   const Batch *current = nullptr;
+  /// The class counts the dataset's labels were checked against.
+  std::set<int64_t> labelsChecked;
 };
 
 /// The tracker of one best/since_best call site.
@@ -1617,6 +1619,14 @@ int64_t nnc_rt_loader(int64_t datasetId, int64_t batch, int32_t shuffle,
     std::shared_ptr<Dataset> d = datasetSlot(fn, datasetId);
     if (batch < 1)
       internal(fn, "batch size " + std::to_string(batch) + " (must be >= 1)");
+    // A batch larger than the dataset is one batch of the whole dataset;
+    // its buffers are sized by the rows it can hold, never by `batch`.
+    int64_t rows = std::max<int64_t>(std::min(batch, d->n), 1), bytes = 0;
+    if (!batchBytes(*d, rows, bytes))
+      fail((d->targetsPath.empty() ? "" : "'" + d->targetsPath + "': ") +
+           "a batch of " + std::to_string(rows) + " samples of " +
+           std::to_string(d->featureSize()) +
+           " features takes more than 2^63 bytes");
     State &s = state();
     noteLoader(batch, shuffle != 0, dropLast != 0, d->n);
     const char *prefetch = std::getenv("NNC_PREFETCH");
@@ -1664,6 +1674,21 @@ int64_t nnc_rt_loader_next(int64_t id) {
     if (rows > 0)
       nnc::rt::progress::batch(id, rows);
     return rows;
+  });
+}
+
+void nnc_rt_loader_check_labels(int64_t id, int64_t classes,
+                                const char *location, const char *user) {
+  guarded([&] {
+    LoaderState &l = loader("nnc_rt_loader_check_labels", id);
+    if (!l.labelsChecked.insert(classes).second)
+      return;
+    std::string error;
+    if (!checkClassLabels(*l.data, classes, str(user) + " here", error)) {
+      if (location && *location)
+        state().location = location;
+      fail(error);
+    }
   });
 }
 
@@ -2231,6 +2256,7 @@ const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
       NNC_SYM(nnc_rt_loader_seek),
       NNC_SYM(nnc_rt_loader_num_batches),
       NNC_SYM(nnc_rt_loader_next),
+      NNC_SYM(nnc_rt_loader_check_labels),
       NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_1),
       NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_2),
       NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_3),

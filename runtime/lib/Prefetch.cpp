@@ -65,6 +65,19 @@ BatchAssembler::BatchAssembler(std::shared_ptr<const Dataset> d,
 
 BatchAssembler::~BatchAssembler() = default;
 
+int64_t BatchAssembler::maxRows() const {
+  return std::max<int64_t>(std::min(batch, n), 1);
+}
+
+bool batchBytes(const Dataset &data, int64_t rows, int64_t &bytes) {
+  int64_t fs = std::max<int64_t>(data.featureSize(), 0);
+  int64_t ts = std::max<int64_t>(data.targetSize(), 0);
+  int64_t x, t, perRow = 0;
+  return checkedMul(fs, 4, x) && checkedMul(ts, data.intTargets ? 12 : 4, t) &&
+         !__builtin_add_overflow(x, t, &perRow) &&
+         checkedMul(std::max<int64_t>(rows, 1), perRow, bytes);
+}
+
 bool BatchAssembler::assemble(int64_t epoch, int64_t k, Batch &out,
                               std::string &error) {
   out.rows = 0;
@@ -225,11 +238,15 @@ BatchPrefetcher::BatchPrefetcher(std::shared_ptr<const Dataset> data,
                                  StreamShuffle streamShuffle)
     : assembler(data, batch, shuffle, dropLast, seed, streamShuffle),
       batches(assembler.numBatches()), background(background) {
-  size_t rows = size_t(std::max<int64_t>(batch, 1));
+  // A batch holds at most the whole dataset: a batch size beyond it must
+  // not size the buffers (a batch of 2^62 rows would wrap the byte count).
+  size_t rows = size_t(assembler.maxRows());
   size_t fs = size_t(std::max<int64_t>(data->featureSize(), 0));
   size_t ts = size_t(std::max<int64_t>(data->targetSize(), 0));
-  size_t bytes = rows * (fs * 4 + ts * 12);
-  size_t count = !background || bytes > (size_t(64) << 20) ? 2 : 3;
+  int64_t bytes = 0;
+  if (!batchBytes(*data, int64_t(rows), bytes))
+    throw std::length_error("batch buffer size overflows");
+  size_t count = !background || bytes > (int64_t(64) << 20) ? 2 : 3;
   for (size_t i = 0; i < count; ++i) {
     auto s = std::make_unique<Slot>();
     s->batch.x = static_cast<float *>(alignedBuffer(rows * fs, 4));

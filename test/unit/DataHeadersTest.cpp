@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
@@ -219,17 +220,79 @@ TEST_F(DataHeadersTest, IdxMaxDimsAndZeroDims) {
   EXPECT_EQ(h.dims, (std::vector<int64_t>{1, 2, 1, 2, 1, 2, 1, 2}));
   EXPECT_EQ(h.headerBytes, 36u);
 
-  // A dimension of 0 is a valid (empty) dataset.
+  // A first dimension of 0 is a valid header (no samples: the loader
+  // refuses it, naming the data statement).
   ASSERT_TRUE(
       readIdxHeader(write("zero.idx", idxHeader(0x0C, {0, 28})), h, err))
       << err;
   EXPECT_EQ(h.dims, (std::vector<int64_t>{0, 28}));
 
-  // Sizes use all 32 bits (big-endian, unsigned); 0 elements in total.
+  // A 0 after the first makes samples of no elements: refused here, so
+  // that it is not found only as a model's shape error.
+  expectIdxError(write("zero2.idx", idxHeader(0x09, {3, 28, 28, 0, 0, 0, 0})),
+                 "dimension 3 of 3x28x28x0x0x0x0 is 0 (at byte offset 16): "
+                 "the samples would have no elements");
+  expectIdxError(
+      write("big.idx", gzipBytes(idxHeader(0x08, {0xFFFFFFFFu, 0}))),
+      "dimension 1 of 4294967295x0 is 0 (at byte offset 8): the samples "
+      "would have no elements");
+
+  // Sizes use all 32 bits (big-endian, unsigned).
   ASSERT_TRUE(readIdxHeader(
-      write("big.idx", gzipBytes(idxHeader(0x08, {0xFFFFFFFFu, 0}))), h, err))
+      write("big1.idx", gzipBytes(idxHeader(0x08, {0xFFFFFFFFu, 1}))), h, err))
       << err;
-  EXPECT_EQ(h.dims, (std::vector<int64_t>{4294967295LL, 0}));
+  EXPECT_EQ(h.dims, (std::vector<int64_t>{4294967295LL, 1}));
+}
+
+TEST_F(DataHeadersTest, IdxRawTrailingData) {
+  // Bytes after the data the header declares: refused, with both sizes.
+  std::string p =
+      write("long.idx", idxHeader(0x08, {2, 3}) + std::string(6, 'x') + "\n");
+  IdxHeader h;
+  std::string err;
+  EXPECT_FALSE(readIdxHeader(p, h, err));
+  EXPECT_EQ(err, "'" + p +
+                     "': trailing data: the file has 19 bytes, but the "
+                     "header declares 18 (12 of header and 6 of data)");
+}
+
+TEST_F(DataHeadersTest, NotRegularFiles) {
+  // A FIFO must not block the open (no writer ever comes), and devices that
+  // never end (/dev/zero, /dev/urandom) must not be read: each is refused,
+  // naming the path and what it is, by every header reader.
+  std::string fifo = dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  IdxHeader ih;
+  CsvHeader ch;
+  NpyHeader nh;
+  std::string err;
+  const std::string fifoError =
+      "cannot open '" + fifo + "': a FIFO (named pipe), not a regular file";
+  EXPECT_FALSE(readIdxHeader(fifo, ih, err));
+  EXPECT_EQ(err, fifoError);
+  EXPECT_FALSE(readCsvHeader(fifo, ch, err));
+  EXPECT_EQ(err, fifoError);
+  EXPECT_FALSE(readNpyHeader(fifo, nh, err));
+  EXPECT_EQ(err, fifoError);
+  for (const char *dev : {"/dev/zero", "/dev/urandom", "/dev/null"}) {
+    const std::string devError = "cannot open '" + std::string(dev) +
+                                 "': a character device, not a regular file";
+    EXPECT_FALSE(readIdxHeader(dev, ih, err));
+    EXPECT_EQ(err, devError);
+    EXPECT_FALSE(readCsvHeader(dev, ch, err));
+    EXPECT_EQ(err, devError);
+    EXPECT_FALSE(readNpyHeader(dev, nh, err));
+    EXPECT_EQ(err, devError);
+  }
+  // A symbolic link to a regular file is that file.
+  std::string target = write("t.idx", idxHeader(0x08, {1, 2}) + "ab");
+  std::string link = dir + "/link.idx";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_TRUE(readIdxHeader(link, ih, err)) << err;
+  int fd = openDataFile(target, err);
+  ASSERT_GE(fd, 0) << err;
+  EXPECT_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0); // blocking again
+  close(fd);
 }
 
 TEST_F(DataHeadersTest, IdxGzipMultiMember) {

@@ -16,6 +16,7 @@
 #include "TestFiles.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -253,16 +254,137 @@ TEST(DatasetTest, IdxCorruptGzip) {
                      "': truncated gzip stream: the data ends in the "
                      "gzip trailer, after the last sample (after 28 "
                      "decompressed bytes)");
-  // Bytes after the gzip stream, another gzip member, and data beyond what
-  // the header declares are all fine.
-  img = t.write("tail.gz", good + "trailing junk");
-  EXPECT_TRUE(loadIdx(img, lab3, d, err)) << err;
+  // Another gzip member is fine (as `cat a.gz b.gz` makes); bytes after
+  // the gzip stream and data beyond what the header declares are errors
+  // naming the file, in the member or in a further one.
   img = t.write("two.gz", gzipBytes(smallImages().substr(0, 20)) +
                               gzipBytes(smallImages().substr(20)));
   ASSERT_TRUE(loadIdx(img, lab3, d, err)) << err;
   EXPECT_EQ(d.features[11], 23.0f);
+  img = t.write("tail.gz", good + "trailing junk");
+  EXPECT_FALSE(loadIdx(img, lab3, d, err));
+  EXPECT_EQ(err, "'" + img +
+                     "': trailing data: 13 bytes after the end of the gzip "
+                     "stream, at byte offset " +
+                     std::to_string(good.size()));
+  EXPECT_TRUE(d.features.empty());
   img = t.write("more.gz", gzipBytes(smallImages() + "more"));
+  EXPECT_FALSE(loadIdx(img, lab3, d, err));
+  EXPECT_EQ(err, "'" + img +
+                     "': trailing data: the decompressed data holds 32 "
+                     "bytes, but the header declares 28");
+  img = t.write("more2.gz", good + gzipBytes("more"));
+  EXPECT_FALSE(loadIdx(img, lab3, d, err));
+  EXPECT_EQ(err, "'" + img +
+                     "': trailing data: the decompressed data holds 32 "
+                     "bytes, but the header declares 28");
+  // An empty member after the data adds nothing and is fine.
+  img = t.write("empty-member.gz", good + gzipBytes(""));
   EXPECT_TRUE(loadIdx(img, lab3, d, err)) << err;
+  // Trailing garbage after the labels' gzip stream is found too.
+  std::string labTail = t.write("lab-tail.gz", gzipBytes(smallLabels()) + "x");
+  img = t.write("img.gz", good);
+  EXPECT_FALSE(loadIdx(img, labTail, d, err));
+  EXPECT_TRUE(contains(err, "'" + labTail + "': trailing data: 1 byte after "))
+      << err;
+}
+
+TEST(DatasetTest, IdxRawTrailingDataAndZeroDimensions) {
+  TempDir t;
+  std::string lab = t.write("lab", smallLabels());
+  std::string img = t.write("img", smallImages() + "xy");
+  Dataset d;
+  std::string err;
+  EXPECT_FALSE(loadIdx(img, lab, d, err));
+  EXPECT_EQ(err, "'" + img +
+                     "': trailing data: the file has 30 bytes, but the "
+                     "header declares 28 (16 of header and 12 of data)");
+  // A size of 0 after the first: samples of no elements.
+  img = t.write("zero.idx", idxHeader(0x09, {3, 28, 28, 0, 0, 0, 0}));
+  EXPECT_FALSE(loadIdx(img, lab, d, err));
+  EXPECT_EQ(err, "'" + img +
+                     "': dimension 3 of 3x28x28x0x0x0x0 is 0 (at byte offset "
+                     "16): the samples would have no elements");
+  img = t.write("zero.idx.gz", gzipBytes(idxHeader(0x08, {3, 0, 2})));
+  EXPECT_FALSE(loadIdx(img, lab, d, err));
+  EXPECT_EQ(err, "'" + img +
+                     "': dimension 1 of 3x0x2 is 0 (at byte offset 8): the "
+                     "samples would have no elements");
+}
+
+TEST(DatasetTest, DataPathsMustBeRegularFiles) {
+  TempDir t;
+  std::string lab = t.write("lab", smallLabels());
+  std::string img = t.write("img", smallImages());
+  std::string fifo = t.path("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Dataset d;
+  std::string err;
+  // A FIFO with no writer: refused at once, not a wait in open().
+  EXPECT_FALSE(loadIdx(fifo, lab, d, err));
+  EXPECT_EQ(err, "cannot open '" + fifo +
+                     "': a FIFO (named pipe), not a regular file");
+  EXPECT_FALSE(loadIdx(img, fifo, d, err));
+  EXPECT_EQ(err, "cannot open '" + fifo +
+                     "': a FIFO (named pipe), not a regular file");
+  EXPECT_FALSE(loadIdx("/dev/zero", lab, d, err));
+  EXPECT_EQ(err,
+            "cannot open '/dev/zero': a character device, not a regular file");
+  EXPECT_FALSE(loadNpy("/dev/urandom", fifo, d, err));
+  EXPECT_EQ(err, "cannot open '/dev/urandom': a character device, not a "
+                 "regular file");
+  EXPECT_FALSE(loadCsv(fifo, "c", {}, false, d, err));
+  EXPECT_EQ(err, "cannot open '" + fifo +
+                     "': a FIFO (named pipe), not a regular file");
+  EXPECT_FALSE(loadCsv("/dev/zero", "c", {}, false, d, err));
+  EXPECT_EQ(err,
+            "cannot open '/dev/zero': a character device, not a regular file");
+  EXPECT_FALSE(loadCsv(t.path(""), "c", {}, false, d, err));
+  EXPECT_TRUE(contains(err, "': Is a directory")) << err;
+}
+
+TEST(DatasetTest, ClassLabelsAreCheckedAgainstTheClassCount) {
+  TempDir t;
+  std::string img = t.write("img", smallImages());
+  std::string lab = t.write("lab", smallLabels()); // labels 7, 0, 9
+  Dataset d;
+  std::string err;
+  ASSERT_TRUE(loadIdx(img, lab, d, err)) << err;
+  EXPECT_TRUE(checkClassLabels(d, 10, "the loss", err)) << err;
+  EXPECT_FALSE(checkClassLabels(d, 8, "the loss here", err));
+  EXPECT_EQ(err, "'" + lab +
+                     "': sample 2 has the class label 9, but the loss here "
+                     "has 8 classes (labels 0..7)");
+  // The second part of a split names the sample by its place in the file.
+  Dataset a, b;
+  split(d, 0.5, a, b);
+  EXPECT_TRUE(checkClassLabels(a, 8, "x", err)) << err;
+  EXPECT_FALSE(checkClassLabels(b, 8, "x", err));
+  EXPECT_EQ(err, "'" + lab +
+                     "': sample 2 has the class label 9, but x has 8 classes "
+                     "(labels 0..7)");
+  // Negative labels (i8 IDX labels).
+  std::string neg =
+      t.write("neg", idxHeader(0x09, {3}) + std::string("\x01\xfe\x00", 3));
+  ASSERT_TRUE(loadIdx(img, neg, d, err)) << err;
+  EXPECT_FALSE(checkClassLabels(d, 10, "the loss", err));
+  EXPECT_EQ(err, "'" + neg +
+                     "': sample 1 has the class label -2, but the loss has 10 "
+                     "classes (labels 0..9)");
+  // CSV labels, in memory and streamed from the file.
+  std::string csv = t.write("x.csv", "a,c\n1,0\n2,1\n3,5\n4,1\n");
+  for (int64_t limit : {int64_t(-1), int64_t(0)}) {
+    ASSERT_TRUE(loadCsv(csv, "c", {}, true, d, err, limit)) << err;
+    EXPECT_EQ(bool(d.stream), limit == 0);
+    EXPECT_FALSE(checkClassLabels(d, 3, "the loss", err));
+    EXPECT_EQ(err, "'" + csv +
+                       "': sample 2 has the class label 5, but the loss has "
+                       "3 classes (labels 0..2)");
+    split(d, 0.5, a, b);
+    EXPECT_TRUE(checkClassLabels(a, 3, "the loss", err)) << err;
+    EXPECT_FALSE(checkClassLabels(b, 3, "the loss", err));
+    EXPECT_TRUE(contains(err, "': sample 2 has the class label 5")) << err;
+  }
 }
 
 TEST(DatasetTest, FashionMnistTrainingSet) {
@@ -763,6 +885,45 @@ TEST(DatasetTest, ShuffleResumesMidEpoch) {
             std::vector<std::vector<int64_t>>(full.begin() + 5, full.end()));
   resumed.seek(100);
   EXPECT_FALSE(resumed.next(x.data(), nullptr, nullptr, rows));
+}
+
+TEST(DatasetTest, BatchLargerThanTheDataset) {
+  // One batch of the whole dataset, as PyTorch's DataLoader gives; batch
+  // sizes whose products with the sample size overflow are no exception.
+  Dataset d = counting(5);
+  for (int64_t batch : {int64_t(6), int64_t(1) << 62, INT64_MAX}) {
+    for (bool shuffle : {false, true}) {
+      BatchLoader l(d, batch, shuffle, false, 7);
+      EXPECT_EQ(l.numBatches(), 1) << batch;
+      std::vector<float> x(10, -1);
+      int64_t rows = 0;
+      ASSERT_TRUE(l.next(x.data(), nullptr, nullptr, rows));
+      EXPECT_EQ(rows, 5);
+      std::vector<int64_t> seen;
+      for (int64_t r = 0; r < rows; ++r)
+        seen.push_back(int64_t(x[size_t(2 * r)]));
+      std::sort(seen.begin(), seen.end());
+      EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+      EXPECT_FALSE(l.next(x.data(), nullptr, nullptr, rows));
+      l.seek(1);
+      EXPECT_FALSE(l.next(x.data(), nullptr, nullptr, rows));
+      l.seek(0);
+      EXPECT_TRUE(l.next(x.data(), nullptr, nullptr, rows));
+    }
+    BatchLoader drop(d, batch, false, true, 0);
+    EXPECT_EQ(drop.numBatches(), 0);
+  }
+}
+
+TEST(DatasetTest, CheckedMul) {
+  int64_t p = -1;
+  EXPECT_TRUE(checkedMul(int64_t(1) << 31, int64_t(1) << 31, p));
+  EXPECT_EQ(p, int64_t(1) << 62);
+  EXPECT_FALSE(checkedMul(int64_t(1) << 62, 4, p));
+  EXPECT_EQ(p, int64_t(1) << 62); // left alone
+  EXPECT_FALSE(checkedMul(-1, 4, p));
+  EXPECT_TRUE(checkedMul(0, INT64_MAX, p));
+  EXPECT_EQ(p, 0);
 }
 
 TEST(DatasetTest, BatchTargets) {

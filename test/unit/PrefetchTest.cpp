@@ -120,6 +120,30 @@ TEST(PrefetchTest, SameBatchesWithAndWithoutPrefetchWhateverTheTiming) {
     }
 }
 
+TEST(PrefetchTest, BatchLargerThanTheDatasetIsOneBatchOfIt) {
+  // A batch size of 2^62 once sized the buffers as 2^62 * features floats,
+  // a product that wraps to a few bytes, and the rows overran them. The
+  // buffers hold at most the dataset; the one batch is all of it.
+  TempDir tmp;
+  std::string path = tmp.write("d.csv", csvText(37));
+  for (int64_t limit : {int64_t(-1), int64_t(0)}) // in memory, streamed
+    for (int64_t batch : {int64_t(38), int64_t(1) << 62, INT64_MAX})
+      for (bool shuffle : {false, true})
+        for (bool background : {false, true}) {
+          auto d = loadOrDie(path, limit);
+          BatchPrefetcher p(d, batch, shuffle, false, 3, background, kSmall);
+          EXPECT_EQ(p.numBatches(), 1);
+          EXPECT_EQ(p.maxRows(), 37);
+          BatchPrefetcher whole(d, 37, shuffle, false, 3, false, kSmall);
+          EXPECT_EQ(allBatches(p, d->featureSize(), 2),
+                    allBatches(whole, d->featureSize(), 2));
+          int64_t bytes = 0;
+          EXPECT_TRUE(batchBytes(*d, p.maxRows(), bytes));
+          EXPECT_EQ(bytes, 37 * (3 * 4 + 12));
+          EXPECT_FALSE(batchBytes(*d, batch, bytes) && batch > (1 << 20));
+        }
+}
+
 TEST(PrefetchTest, StreamedWithoutShuffleEqualsInMemory) {
   TempDir tmp;
   std::string path = tmp.write("d.csv", csvText(500));

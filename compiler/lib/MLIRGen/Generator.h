@@ -263,6 +263,7 @@ public:
     std::vector<std::pair<std::string, std::string>> fields; ///< records
     HV ssa;                       ///< tensors, datasets, loop counters
     mlir::Block *block = nullptr; ///< where a tensor was defined
+    mlir::Value loader; ///< a batch's targets: the loader they come from
   };
   bool generateHost(const Program &main, const ScriptSites &sites);
   /// The memory the module's globals need (parameters, optimizer state,
@@ -409,6 +410,12 @@ private:
   /// [0, classes): a label out of range stops the run with an error.
   void checkLabels(const std::string &fn, llvm::ArrayRef<mlir::Value> args,
                    mlir::Location l);
+  /// Before the first call of `fn` whose argument \p argNo is the labels of
+  /// \p loader's batches: checks every label of the loader's dataset against
+  /// the class count `fn` uses them with (nnc_rt_loader_check_labels).
+  void checkDatasetLabels(const std::string &fn, unsigned argNo,
+                          mlir::Value loader, const char *user,
+                          mlir::Location l);
   /// The loop being generated: its break and continue flags.
   struct LoopFlags {
     std::string broken, continued;

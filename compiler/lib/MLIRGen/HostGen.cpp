@@ -436,6 +436,20 @@ void Generator::checkLabels(const std::string &fn,
   }
 }
 
+void Generator::checkDatasetLabels(const std::string &fn, unsigned argNo,
+                                   mlir::Value loader, const char *user,
+                                   mlir::Location l) {
+  auto it = labelChecks.find(fn);
+  if (it == labelChecks.end() || !loader)
+    return;
+  for (auto [n, classes] : it->second)
+    if (n == argNo)
+      rt("nnc_rt_loader_check_labels", {},
+         {loader, b.create<mlir::arith::ConstantIntOp>(l, classes, 64),
+          str(locationString(l), l), str(user, l)},
+         l);
+}
+
 Generator::HostVar *Generator::findVar(const std::string &name) {
   for (auto it = hostScopes.rbegin(); it != hostScopes.rend(); ++it) {
     auto f = it->find(name);
@@ -1617,6 +1631,8 @@ bool Generator::hostFor(const ForStmt &s) {
       v.ssa.k = HV::K::Tensor;
       v.ssa.v = batch;
       v.block = after;
+      if (i == 1)
+        v.loader = loader; // for checkDatasetLabels
       declare(s.target.names[i].name, v);
     }
   });
@@ -2463,7 +2479,14 @@ Generator::HV Generator::hostStep(const StepExpr &s) {
                                               args.begin() + globals.size());
       lossArgs.append(args.begin() + globals.size() + states.size(),
                       args.end());
-      checkLabels("loss_" + std::to_string(k->second), lossArgs, l);
+      // Labels straight from a batches loop: every label of the dataset is
+      // checked before the first step, naming the file and the sample.
+      std::string lossFn = "loss_" + std::to_string(k->second);
+      for (size_t j = 0; j < inputs.size(); ++j)
+        if (HostVar *v = findVar(inputs[j].first); v && v->loader)
+          checkDatasetLabels(lossFn, unsigned(globals.size() + j), v->loader,
+                             "the loss", l);
+      checkLabels(lossFn, lossArgs, l);
     }
     const std::string &counter = stepCounters[opt];
     mlir::Value t = b.create<mlir::arith::AddIOp>(
@@ -2549,6 +2572,10 @@ Generator::HV Generator::hostEvaluate(const EvaluateExpr &e) {
   }
   rt("nnc_rt_loader_start", {},
      {loader, b.create<mlir::arith::ConstantIntOp>(l, -1, 64)}, l);
+  // Every label of the data, before its first batch.
+  checkDatasetLabels(evalFn.getName().str(),
+                     unsigned(modelGlobals(mt->second.model, "").size() + 1),
+                     loader, "the loss or metric", l);
   auto w = b.create<mlir::scf::WhileOp>(l, mlir::TypeRange{b.getI64Type()},
                                         mlir::ValueRange{});
   {

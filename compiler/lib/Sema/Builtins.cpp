@@ -1239,6 +1239,26 @@ std::string SemaImpl::resolveDataPath(const std::string &path) const {
   return scriptDir + "/" + path;
 }
 
+void SemaImpl::noteBatchSource(SourceRange at, const Type &t) {
+  if (at.isValid() && t.kind == Type::Kind::Batches &&
+      t.names.size() == t.elems.size())
+    batchSources.emplace_back(at, t);
+}
+
+std::string SemaImpl::dataOrigin(const Value &v) const {
+  if (!v.type.isTensor())
+    return "";
+  for (const auto &[at, t] : batchSources) {
+    if (at != v.defRange && at != v.range)
+      continue;
+    // The features or the targets: the element whose shape v has.
+    for (size_t i = 0; i < t.elems.size(); ++i)
+      if (t.elems[i].shape == v.type.shape)
+        return " from the header of '" + t.names[i] + "'";
+  }
+  return "";
+}
+
 namespace {
 std::optional<std::string> constPath(SemaImpl &S, const Value &v,
                                      const char *what) {
@@ -1317,6 +1337,7 @@ Value SemaImpl::datasetSource(const std::string &kind,
     ds.elems.push_back(Type::tensor(featureDType(it ? it : "u8"), sample));
     ds.elems.push_back(Type::tensor(DType::I64, {}));
     ds.dim = Dim::constant(ih.dims[0]);
+    ds.names = {resolveDataPath(*images), resolveDataPath(*labels)};
   } else if (kind == "csv") {
     auto path = constPath(*this, *a[0], "the CSV path");
     if (!path)
@@ -1398,6 +1419,7 @@ Value SemaImpl::datasetSource(const std::string &kind,
     else
       ds.elems.push_back(Type::tensor(*tdt, {}));
     ds.dim = Dim::symbol(newSymbol("N"));
+    ds.names = {resolveDataPath(*path), resolveDataPath(*path)};
   } else {
     auto xs = constPath(*this, *a[0], "the inputs path");
     auto ys = constPath(*this, *a[1], "the targets path");
@@ -1460,6 +1482,7 @@ Value SemaImpl::datasetSource(const std::string &kind,
     ds.elems.push_back(Type::tensor(featureDType(xt), xs_));
     ds.elems.push_back(Type::tensor(ydt, ys_));
     ds.dim = Dim::constant(xh.shape[0]);
+    ds.names = {resolveDataPath(*xs), resolveDataPath(*ys)};
   }
   Value v;
   v.type = ds;

@@ -556,9 +556,11 @@ bool SemaImpl::matchParam(const TypeExpr &declared, const Value &arg,
     }
     d.note(de.range, "'" + paramName + "' is declared as " + want);
     if (arg.defRange.isValid() && arg.defRange != arg.range)
-      d.note(arg.defRange, quoted(arg) + " has shape " + shapeStr(at.shape));
+      d.note(arg.defRange, quoted(arg) + " has shape " + shapeStr(at.shape) +
+                               dataOrigin(arg));
     else
-      d.note({}, quoted(arg) + " has shape " + shapeStr(at.shape));
+      d.note({}, quoted(arg) + " has shape " + shapeStr(at.shape) +
+                     dataOrigin(arg));
     return false;
   }
   return true;

@@ -871,6 +871,7 @@ void SemaImpl::checkFor(const ForStmt &s) {
       break;
     case Type::Kind::Batches:
       elem.type = Type::tuple(it.type.elems);
+      noteBatchSource(s.iterable->range, it.type);
       break;
     case Type::Kind::List:
       elem.type = it.type.elems.empty() ? Type::error() : it.type.elems[0];
@@ -1949,6 +1950,7 @@ Value SemaImpl::checkEvaluate(const EvaluateExpr &e) {
                    "'{ loss: cross_entropy, accuracy }'");
     return Value::error(e.range);
   }
+  noteBatchSource(e.data->range, batchesType);
   Value x = makeTensor(batchesType.elems[0].dtype, batchesType.elems[0].shape,
                        e.data->range, "inputs of " + data.describe);
   Value y = makeTensor(batchesType.elems[1].dtype, batchesType.elems[1].shape,

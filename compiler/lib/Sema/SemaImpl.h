@@ -267,6 +267,16 @@ public:
                       const std::vector<const Value *> &args,
                       SourceRange callRange);
   std::string resolveDataPath(const std::string &path) const;
+  /// Batches of datasets read from files, by the range of the expression
+  /// whose elements are the batches (a `for` loop's iterable, an
+  /// evaluate's data): for dataOrigin.
+  std::vector<std::pair<SourceRange, Type>> batchSources;
+  /// Records that the batches \p t at \p at come from files.
+  void noteBatchSource(SourceRange at, const Type &t);
+  /// For a shape note on \p v, a batch of a dataset read from a file:
+  /// " from the header of 'path'" naming the file its shape comes from;
+  /// empty otherwise.
+  std::string dataOrigin(const Value &v) const;
   /// Names a model instance and its sub-layers: `net`, `net.fc1`.
   void setModelPath(ModelInstance &inst, const std::string &path);
   bool inModelDefinition() const { return defineModel != nullptr; }

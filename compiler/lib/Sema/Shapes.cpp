@@ -67,9 +67,11 @@ bool SemaImpl::broadcastShapes(const Value &l, const Value &r,
                                 dim(y) + " in dimension " + std::to_string(i));
       d.range(l.range).range(r.range);
       if (l.defRange.isValid() && l.defRange != l.range)
-        d.note(l.defRange, quoted(l) + " has shape " + shapeStr(a));
+        d.note(l.defRange,
+               quoted(l) + " has shape " + shapeStr(a) + dataOrigin(l));
       if (r.defRange.isValid() && r.defRange != r.range)
-        d.note(r.defRange, quoted(r) + " has shape " + shapeStr(b));
+        d.note(r.defRange,
+               quoted(r) + " has shape " + shapeStr(b) + dataOrigin(r));
       return false;
     }
     out[i] = x.isConst() || x.isSym() ? x : y;

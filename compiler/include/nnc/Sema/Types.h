@@ -147,6 +147,8 @@ struct Type {
   std::vector<Dim> shape;
   Device device = Device::Default;
   std::vector<Type> elems;
+  /// Record: the field names. Dataset, Batches: the files the features and
+  /// the targets were read from (for notes; empty when not known).
   std::vector<std::string> names;
   Dim dim; ///< Dataset: sample count; Batches: the batch dimension
   const ModelInstance *model = nullptr;

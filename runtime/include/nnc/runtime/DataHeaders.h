@@ -26,6 +26,19 @@
 namespace nnc::rt {
 
 //===----------------------------------------------------------------------===//
+// Opening
+//===----------------------------------------------------------------------===//
+
+/// Opens the data file at \p path for reading and returns its descriptor
+/// (close-on-exec, blocking). A data file must be a regular file: anything
+/// else is refused with an error that names the path and what it is, e.g.
+/// "cannot open '/dev/zero': a character device, not a regular file" (a
+/// directory keeps the system's "Is a directory"). A FIFO does not block
+/// the open: the file is opened non-blocking and checked with fstat before
+/// anything is read. Returns -1, with \p error, on failure.
+int openDataFile(const std::string &path, std::string &error);
+
+//===----------------------------------------------------------------------===//
 // IDX
 //===----------------------------------------------------------------------===//
 
@@ -44,8 +57,11 @@ struct IdxHeader {
 
 /// Reads the header of the IDX file at \p path into \p out. The file may be
 /// raw or gzip-compressed; compression is detected by the gzip magic bytes
-/// 1f 8b, not by the file name. For a raw file the size is also checked
-/// against the data the header declares. On failure returns false, leaves
+/// 1f 8b, not by the file name. A size of 0 after the first (samples of
+/// no elements) is an error. For a raw file the size is also checked
+/// against the data the header declares: bytes missing or bytes after it
+/// are errors (the loader checks the same for a gzip file, whose data
+/// must be inflated to be measured). On failure returns false, leaves
 /// \p out unspecified and sets \p error.
 bool readIdxHeader(const std::string &path, IdxHeader &out, std::string &error);
 

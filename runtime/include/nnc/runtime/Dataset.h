@@ -31,6 +31,19 @@ namespace nnc::rt {
 
 struct CsvStream;
 
+/// Sets \p out to \p a * \p b, two sizes (element counts, byte counts);
+/// false, leaving \p out alone, when either is negative or the product
+/// overflows int64. Every size product of the readers and loaders goes
+/// through it, so that a huge header or batch size is an error, not a
+/// wrapped buffer size.
+inline bool checkedMul(int64_t a, int64_t b, int64_t &out) {
+  int64_t p;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &p))
+    return false;
+  out = p;
+  return true;
+}
+
 /// One preprocessing step of a streamed dataset, applied to every sample's
 /// features as it is read, exactly as scale() and standardize() apply it to
 /// a dataset in memory: x * mul + add when `mean` is empty, else
@@ -71,6 +84,12 @@ struct Dataset {
   int64_t streamFirst = 0;
   std::vector<FeatureTransform> transforms;
 
+  /// For messages: the file the targets were read from, and the index in
+  /// it of sample 0 (not 0 for the second part of a split). Empty for a
+  /// dataset not read from a file.
+  std::string targetsPath;
+  int64_t targetsFirst = 0;
+
   /// Number of floats per sample: the product of featureShape.
   int64_t featureSize() const;
   /// Number of target values per sample: the product of targetShape.
@@ -89,8 +108,10 @@ struct Dataset {
 /// floats; integer label files give intTargets, f32/f64 label files float
 /// targets. Data that ends early is an error naming the file and the first
 /// incomplete sample; a gzip stream is read to its end, so a damaged or
-/// missing trailer (CRC, length) is an error too, while bytes after the
-/// declared data are ignored. On failure \p out is left empty.
+/// missing trailer (CRC, length) is an error too, and so is data after the
+/// declared samples: more decompressed data (in the member or in a further
+/// one) or bytes after the last gzip member. Data paths must be regular
+/// files (openDataFile). On failure \p out is left empty.
 bool loadIdx(const std::string &imagesPath, const std::string &labelsPath,
              Dataset &out, std::string &error);
 
@@ -185,6 +206,15 @@ bool standardize(Dataset &data, const Dataset &statsFrom, std::string &error);
 void split(const Dataset &data, double fraction, Dataset &first,
            Dataset &second);
 
+/// Checks that every class label of \p data (int targets) lies in
+/// [0, classes), reading a streamed dataset's file once. False, with
+/// \p error naming the labels' file and the sample, at the first that does
+/// not, e.g. "'labels.idx': sample 5 has the class label 12, but <user> has
+/// 3 classes (labels 0..2)", where \p user names the loss or metric. True
+/// for float targets.
+bool checkClassLabels(const Dataset &data, int64_t classes,
+                      const std::string &user, std::string &error);
+
 //===----------------------------------------------------------------------===//
 // Batches
 //===----------------------------------------------------------------------===//
@@ -201,7 +231,8 @@ void split(const Dataset &data, double fraction, Dataset &first,
 /// (n % batch samples) unless dropLast is set, in which case it is skipped.
 ///
 /// The loader refers to the dataset, which must outlive it and not change
-/// size. A batch size below 1 gives no batches.
+/// size. A batch size below 1 gives no batches; one larger than the
+/// dataset gives one batch of the whole dataset (as PyTorch's DataLoader).
 class BatchLoader {
 public:
   BatchLoader(const Dataset &data, int64_t batch, bool shuffle, bool dropLast,

@@ -355,6 +355,17 @@ int64_t nnc_rt_loader_num_batches(int64_t loader);
 /// the next start).
 int64_t nnc_rt_loader_next(int64_t loader);
 
+/// Checks, once per loader and class count, that every class label of the
+/// loader's dataset (the whole dataset, not just the batches a run gets
+/// to) lies in [0, \p classes), the classes of \p user ("the loss", ...)
+/// at \p location. Called before the first step or evaluation that feeds
+/// the loader's labels to cross_entropy or accuracy, so that a bad label
+/// stops the run at once, naming the labels' file and the sample:
+/// "<location>: error: 'labels.idx': sample 5 has the class label 12, but
+/// the loss here has 3 classes (labels 0..2)"; exits with 1.
+void nnc_rt_loader_check_labels(int64_t loader, int64_t classes,
+                                const char *location, const char *user);
+
 /// The current batch's features, lent (see "Memory ownership"): shape [rows,
 /// feature shape...], so the rank R is 1 + the rank of one sample's features.
 /// Errors: no current batch (next() was not called or returned 0), or R does

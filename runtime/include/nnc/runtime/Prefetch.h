@@ -80,6 +80,11 @@ public:
   int64_t numBatches() const { return batches; }
   /// The batch size.
   int64_t batchSize() const { return batch; }
+  /// The samples of an epoch.
+  int64_t samples() const { return n; }
+  /// The most rows a batch holds: the batch size, or the dataset's size
+  /// when that is smaller (at least 1).
+  int64_t maxRows() const;
 
   /// Writes batch \p k (< numBatches()) of epoch \p epoch into \p out,
   /// whose buffers hold a full batch, and sets out.rows. False, with
@@ -108,6 +113,11 @@ private:
   std::vector<int64_t> windowLabels;
 };
 
+/// The bytes of one batch buffer set (features as float, targets as float
+/// and, for int targets, as int64) of \p rows samples of \p data; false
+/// when the product overflows int64.
+bool batchBytes(const Dataset &data, int64_t rows, int64_t &bytes);
+
 /// Hands out the batches of a BatchAssembler in order, from a pool of
 /// buffers it reuses, assembling up to two batches ahead on a background
 /// thread (or, without one, when asked). Used by one thread.
@@ -127,6 +137,8 @@ public:
   /// epoch. Forgets the current batch.
   void seek(int64_t k);
   int64_t numBatches() const { return batches; }
+  /// The most rows a batch holds (see BatchAssembler::maxRows).
+  int64_t maxRows() const { return assembler.maxRows(); }
 
   /// Hands out the next batch of the epoch: \p out points to it until the
   /// next call of next(), start() or seek(); null at the end of the epoch.
