@@ -6,3 +6,13 @@ config.name = "nnc-unit"
 config.test_format = lit.formats.GoogleTest(".", "unittests")
 config.test_source_root = os.path.join(config.nnc_obj_root, "test", "unit")
 config.test_exec_root = config.test_source_root
+
+# A build configured with -DNNC_SANITIZE=ON: the units run under the same
+# sanitizer options as the lit tests (test/sanitize_env.py); a report ends a
+# unit binary with a failure, which fails its shard.
+if getattr(config, "nnc_sanitize", False):
+    import sys
+    sys.path.insert(0, os.path.join(config.nnc_src_root, "test"))
+    import sanitize_env
+    config.environment.update(sanitize_env.environment(
+        config.nnc_src_root, "/usr/lib/llvm-19/bin"))
