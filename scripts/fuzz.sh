@@ -1,39 +1,33 @@
 #!/usr/bin/env bash
-# Fuzzes the runtime's file readers (IDX, CSV, .npy, safetensors) with
-# libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer:
+# Fuzzes the runtime's file readers (IDX, CSV, .npy, safetensors) and the
+# front end (.nn text through `nnc check`) with libFuzzer, AddressSanitizer
+# and UndefinedBehaviorSanitizer:
 #
 #   bash scripts/fuzz.sh [SECONDS] [FORMAT...]
 #
 # builds the fuzz targets of test/fuzz/ in build-fuzz/ (configured with
 # -DNNC_FUZZ=ON; NNC_FUZZ_BUILD_DIR overrides) and runs each (or each FORMAT
-# named: idx, csv, npy, safetensors) for SECONDS (default 60), starting from
-# its seed corpus test/fuzz/corpus/<format>/. New inputs go to
-# build-fuzz/fuzz/corpus/<format>/, reproducers of crashes, leaks and
-# timeouts to build-fuzz/fuzz/crashes/. Extra libFuzzer options can be
-# passed in NNC_FUZZ_ARGS (e.g. NNC_FUZZ_ARGS="-jobs=4 -workers=4"). A
-# reproducer runs with `build-fuzz/test/fuzz/fuzz-<format> FILE`. Exits 1 if
-# any target found a crash.
+# named: idx, csv, npy, safetensors, nn) for SECONDS (default 60), starting
+# from its seed corpus test/fuzz/corpus/<format>/ with its dictionary
+# test/fuzz/<format>.dict. New inputs go to build-fuzz/fuzz/corpus/<format>/,
+# reproducers of crashes, leaks and timeouts to build-fuzz/fuzz/crashes/.
+# Extra libFuzzer options can be passed in NNC_FUZZ_ARGS (e.g.
+# NNC_FUZZ_ARGS="-jobs=4 -workers=4"). A reproducer runs with
+# `build-fuzz/test/fuzz/fuzz-<format> FILE`. Exits 1 if any target found a
+# crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 FORMATS=("$@")
 if [ ${#FORMATS[@]} -eq 0 ]; then
-  FORMATS=(idx csv npy safetensors)
+  FORMATS=(idx csv npy safetensors nn)
 fi
 BUILD_DIR=${NNC_FUZZ_BUILD_DIR:-build-fuzz}
 
 bash scripts/setup.sh
 # libFuzzer and the sanitizer runtimes of clang-19.
-if ! dpkg-query -W -f='${Status}' libclang-rt-19-dev 2>/dev/null |
-  grep -q "install ok installed"; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "fuzz: installing libclang-rt-19-dev"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    --no-install-recommends libclang-rt-19-dev >/dev/null
-fi
+bash scripts/clang_rt.sh
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -G Ninja -S . -B "$BUILD_DIR" -DNNC_FUZZ=ON \
@@ -49,7 +43,7 @@ found=0
 for f in "${FORMATS[@]}"; do
   bin="$BUILD_DIR/test/fuzz/fuzz-$f"
   if [ ! -x "$bin" ]; then
-    echo "fuzz: unknown format '$f' (expected idx, csv, npy or safetensors)" >&2
+    echo "fuzz: unknown format '$f' (expected idx, csv, npy, safetensors or nn)" >&2
     exit 2
   fi
   mkdir -p "$WORK/corpus/$f" "$WORK/crashes"

@@ -24,17 +24,32 @@ config.substitutions.append(
 config.substitutions.append(
     ("%jit_steps", os.path.join(config.nnc_obj_root, "test", "tools", "jit-steps")))
 
-# The file readers' fuzz targets (test/fuzz/): the libFuzzer binaries in a
-# build configured with -DNNC_FUZZ=ON (feature `fuzz`), else the same
-# targets built as programs that run each input once.
+# The fuzz targets of the file readers and the front end (test/fuzz/): the
+# libFuzzer binaries in a build configured with -DNNC_FUZZ=ON (feature
+# `fuzz`), else the same targets built as programs that run each input once.
 _fuzz = getattr(config, "nnc_fuzz", False)
 if _fuzz:
     config.available_features.add("fuzz")
-for _format in ("idx", "csv", "npy", "safetensors"):
+for _format in ("idx", "csv", "npy", "safetensors", "nn"):
     config.substitutions.append(
         ("%fuzz_" + _format,
          os.path.join(config.nnc_obj_root, "test", "fuzz",
                       "fuzz-" + _format + ("" if _fuzz else "-replay"))))
+
+# A build configured with -DNNC_SANITIZE=ON (scripts/test.sh --sanitize):
+# feature `sanitize`, and every test runs under the options of
+# sanitize_env.py. A sanitizer's report fails the test that caused it even
+# where the test expects nnc to fail (`not %nnc ...`, which a sanitizer's
+# exit would satisfy): each test's processes write their reports to
+# Output/<test>.sanitizer.PID, and a test that leaves one fails with it.
+if getattr(config, "nnc_sanitize", False):
+    import sys
+    sys.path.insert(0, os.path.dirname(__file__))
+    import sanitize_env
+
+    config.available_features.add("sanitize")
+    config.test_format = sanitize_env.SanitizedShTest(
+        config.nnc_src_root, config.llvm_tools_dir)
 
 import subprocess
 if subprocess.run(["/usr/bin/python3", "-c", "import torch"],

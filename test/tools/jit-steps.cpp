@@ -350,5 +350,13 @@ int main(int argc, char **argv) {
   }
   if (!finalPath.empty())
     writeWeights(finalPath, params, p);
+  // The last parameters and optimizer state, each buffer once.
+  std::set<void *> last;
+  for (const Desc &d : p)
+    last.insert(d.base());
+  for (const Desc &d : s)
+    last.insert(d.base());
+  for (void *b : last)
+    std::free(b);
   return 0;
 }

@@ -403,6 +403,10 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
                                    "-lopenblas",
                                    "-lz",
                                    "-lm"};
+#ifdef NNC_SANITIZE_LINK_FLAGS
+  // This nnc's runtime libraries are built with the sanitizers.
+  args.push_back(NNC_SANITIZE_LINK_FLAGS);
+#endif
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkError;
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, linkLog.str(),
