@@ -19,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <functional>
 #include <map>
@@ -334,6 +335,11 @@ private:
   /// Puts the builder where module-level declarations go: before
   /// @nnc_main, or at the top before it exists (checks inside the steps).
   void atDeclarations();
+  /// The module's top-level symbol \p name, or null. Looked up once per
+  /// name and then remembered (ModuleOp::lookupSymbol scans the module, and
+  /// a long script has a global per variable): symbols are never erased
+  /// while the module is generated.
+  mlir::Operation *findSymbol(llvm::StringRef name);
   std::string newGlobal(mlir::Type memrefType, mlir::Attribute init);
   std::string newI64Global(int64_t init);
   mlir::Value global(const std::string &name, mlir::Location l);
@@ -403,6 +409,7 @@ private:
   std::map<const ModelInstance *, std::string> modelVars; ///< top level
   std::map<std::string, std::string> strings;     ///< contents -> llvm.global
   std::map<std::string, mlir::Value> mainGlobals; ///< get_global in main
+  llvm::StringMap<mlir::Operation *> symbols;     ///< see findSymbol
   /// Per generated function: (argument number, number of classes) of each
   /// argument used as class labels by one_hot (cross_entropy, nll_loss).
   std::map<std::string, std::set<std::pair<unsigned, int64_t>>> labelChecks;

@@ -128,16 +128,26 @@ void Generator::atDeclarations() {
     b.setInsertionPointToStart(module.getBody());
 }
 
+mlir::Operation *Generator::findSymbol(llvm::StringRef name) {
+  auto it = symbols.find(name);
+  if (it != symbols.end())
+    return it->second;
+  mlir::Operation *op = module.lookupSymbol(name);
+  if (op)
+    symbols[name] = op;
+  return op;
+}
+
 std::string Generator::newGlobal(mlir::Type type, mlir::Attribute init) {
   std::string name = "nnc.v" + std::to_string(globalCount++);
   mlir::OpBuilder::InsertionGuard guard(b);
   atDeclarations();
   auto mt = llvm::cast<mlir::MemRefType>(type);
-  b.create<mlir::memref::GlobalOp>(b.getUnknownLoc(), name,
-                                   b.getStringAttr("private"), mt,
-                                   init ? init : b.getUnitAttr(),
-                                   /*constant=*/false,
-                                   /*alignment=*/b.getI64IntegerAttr(64));
+  symbols[name] = b.create<mlir::memref::GlobalOp>(
+      b.getUnknownLoc(), name, b.getStringAttr("private"), mt,
+      init ? init : b.getUnitAttr(),
+      /*constant=*/false,
+      /*alignment=*/b.getI64IntegerAttr(64));
   return name;
 }
 
@@ -161,7 +171,7 @@ Generator::LoopFlags Generator::newLoopFlags(mlir::Location l) {
 }
 
 mlir::Value Generator::global(const std::string &name, mlir::Location l) {
-  auto g = module.lookupSymbol<mlir::memref::GlobalOp>(name);
+  auto g = llvm::cast<mlir::memref::GlobalOp>(findSymbol(name));
   mlir::Block *block = b.getInsertionBlock();
   mlir::Operation *parent = block ? block->getParentOp() : nullptr;
   bool inMain =
@@ -196,11 +206,12 @@ void Generator::storeGlobal(const std::string &name, mlir::Value v,
 mlir::func::CallOp Generator::rt(const std::string &fn, mlir::TypeRange results,
                                  mlir::ValueRange args, mlir::Location l,
                                  bool cInterface) {
-  if (!module.lookupSymbol(fn)) {
+  if (!findSymbol(fn)) {
     mlir::OpBuilder::InsertionGuard guard(b);
     atDeclarations();
     auto decl = b.create<mlir::func::FuncOp>(
         b.getUnknownLoc(), fn, b.getFunctionType(args.getTypes(), results));
+    symbols[fn] = decl;
     decl.setPrivate();
     if (cInterface)
       decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());

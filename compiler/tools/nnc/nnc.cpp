@@ -147,6 +147,10 @@ cl::opt<bool> timeRun(
     cl::desc("nnc run: report the compile time and, at the end, the median "
              "time per training step"),
     cl::init(false), cl::cat(nncCategory));
+cl::opt<bool> mlirTiming(
+    "mlir-timing",
+    cl::desc("nnc run, nnc build: report the time of every MLIR pass"),
+    cl::Hidden, cl::init(false));
 cl::opt<std::string> progressMode(
     "progress",
     cl::desc("nnc run: how training progress shows on stderr: auto (a bar "
@@ -242,6 +246,19 @@ uint64_t configSeed(const Sema &sema) {
   return 0;
 }
 
+/// Seconds since \p start.
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// The compile stages of `nnc run --time`: what `nnc check` does, MLIR
+/// generation, lowering to the LLVM dialect, and LLVM's optimisation and
+/// machine code (the JIT).
+struct StageTimes {
+  double check = 0, generate = 0, lower = 0;
+};
+
 /// Lowers the module for the CPU: autodiff, inlining, the CPU pipeline.
 bool lowerModule(mlir::ModuleOp module, uint64_t seed,
                  DiagnosticEngine &diags) {
@@ -260,6 +277,8 @@ bool lowerModule(mlir::ModuleOp module, uint64_t seed,
   options.seed = seed;
   options.pooledMemory = true; // the runtime's CPU device serves buffers
   buildCPUPipeline(pm, options);
+  if (mlirTiming)
+    pm.enableTiming();
   if (mlir::failed(pm.run(module))) {
     diags.error({}, "internal error: the script could not be compiled");
     return false;
@@ -436,7 +455,8 @@ int buildProgram(mlir::ModuleOp module, const std::string &output,
 /// its exit status.
 int runModule(mlir::ModuleOp module,
               std::chrono::steady_clock::time_point compileStart,
-              DiagnosticEngine &diags) {
+              const StageTimes &stages, DiagnosticEngine &diags) {
+  auto jitStart = std::chrono::steady_clock::now();
   mlir::ExecutionEngineOptions engineOptions;
   // No perf/gdb JIT dumps: MLIR writes one per run under ~/.debug by
   // default, which fills the disk and fails the run when it cannot write.
@@ -480,11 +500,15 @@ int runModule(mlir::ModuleOp module,
                          progressMode.getNumOccurrences() > 0, quiet,
                          metricsFile, plotFile); // checked in main()
   rt::setRunOptions(run);
-  if (timeRun)
+  if (timeRun) {
+    std::fprintf(stderr,
+                 "nnc: compile stages: checking %.2f s, MLIR generation %.2f "
+                 "s, lowering %.2f s, LLVM and machine code %.2f s\n",
+                 stages.check, stages.generate, stages.lower,
+                 secondsSince(jitStart));
     std::fprintf(stderr, "nnc: compiled in %.2f s\n",
-                 std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - compileStart)
-                     .count());
+                 secondsSince(compileStart));
+  }
   CrashContext::stage = "running the script";
   CrashContext::sourceManager = nullptr;
   auto *main = reinterpret_cast<int32_t (*)()>(*entry);
@@ -573,6 +597,8 @@ int runJob(Verb verb) {
   }
 
   CrashContext::stage = "parsing";
+  StageTimes stages;
+  auto checkStart = std::chrono::steady_clock::now();
   if (!fe.load(inputFile))
     return finish(false);
   if (debugCrash)
@@ -583,6 +609,7 @@ int runJob(Verb verb) {
   }
   CrashContext::stage = "checking";
   bool ok = fe.check();
+  stages.check = secondsSince(checkStart);
   if (emit == Emit::Typed && ok)
     fe.getSema().dumpTypes(std::cout);
   if ((verb == Verb::Run || verb == Verb::Build) && ok && emit == Emit::None) {
@@ -591,14 +618,18 @@ int runJob(Verb verb) {
     mlir::func::registerInlinerExtension(registry);
     registerCPUPipelineDialects(registry);
     mlir::MLIRContext context(registry);
+    auto generateStart = std::chrono::steady_clock::now();
     mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
         context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
     if (!module)
       return finish(false);
-    auto compileStart = std::chrono::steady_clock::now();
+    auto lowerStart = std::chrono::steady_clock::now();
+    stages.generate = secondsSince(generateStart);
     int status = ExitInternal;
-    if (lowerModule(*module, configSeed(fe.getSema()), diags))
-      status = verb == Verb::Run ? runModule(*module, compileStart, diags)
+    bool lowered = lowerModule(*module, configSeed(fe.getSema()), diags);
+    stages.lower = secondsSince(lowerStart);
+    if (lowered)
+      status = verb == Verb::Run ? runModule(*module, checkStart, stages, diags)
                                  : buildProgram(*module, outputFile, diags);
     if (status == ExitInternal)
       diags.printSummary();

@@ -193,6 +193,39 @@ struct DuplicateFillsPass : PassWrapper<DuplicateFillsPass, OperationPass<>> {
   }
 };
 
+/// Moves the module's functions, in their order, before its other symbols.
+/// Upstream passes look a call's callee up with
+/// SymbolTable::lookupNearestSymbolFrom, which scans the module from its
+/// first op (one-shot bufferization's module analysis, for every call); a
+/// long script's host program has a memref.global per variable and a
+/// string per name or location, so with the few functions behind them each
+/// call would cost a scan of all of them, and compiling the script would
+/// take time quadratic in its length.
+struct FunctionsFirstPass
+    : PassWrapper<FunctionsFirstPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FunctionsFirstPass)
+  StringRef getArgument() const final { return "nnc-functions-first"; }
+  StringRef getDescription() const final {
+    return "Move the module's functions before its globals, so that a "
+           "callee is found by a short scan";
+  }
+  void runOnOperation() override {
+    Block *body = getOperation().getBody();
+    SmallVector<Operation *> functions;
+    for (Operation &op : *body)
+      if (isa<FunctionOpInterface>(op))
+        functions.push_back(&op);
+    Operation *last = nullptr;
+    for (Operation *fn : functions) {
+      if (last)
+        fn->moveAfter(last);
+      else
+        fn->moveBefore(body, body->begin());
+      last = fn;
+    }
+  }
+};
+
 } // namespace
 
 std::unique_ptr<Pass> nnc::createFuseElementwisePass() {
@@ -201,6 +234,8 @@ std::unique_ptr<Pass> nnc::createFuseElementwisePass() {
 
 void nnc::buildCPUPipeline(OpPassManager &pm,
                            const CPUPipelineOptions &options) {
+  // 0. Functions first: callees are looked up by scanning the module.
+  pm.addPass(std::make_unique<FunctionsFirstPass>());
   // 1-2. nn -> linalg on tensors, fused.
   ConvertNNToLinalgOptions toLinalg;
   toLinalg.seed = options.seed;
@@ -273,6 +308,7 @@ void nnc::registerCPUPipeline() {
     bufferization::registerBufferizationPipelines();
     registerPass([] { return createFuseElementwisePass(); });
     registerPass([] { return std::make_unique<DuplicateFillsPass>(); });
+    registerPass([] { return std::make_unique<FunctionsFirstPass>(); });
     PassPipelineRegistration<CPUPipelineOptions>(
         "nnc-cpu-pipeline",
         "Lower func + nn to the LLVM dialect for CPUs (nn -> linalg, fusion, "
