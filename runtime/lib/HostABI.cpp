@@ -14,6 +14,7 @@
 #include "nnc/runtime/HostABI.h"
 #include "Progress.h"
 #include "nnc/runtime/CsvStream.h"
+#include "nnc/runtime/DataHeaders.h"
 #include "nnc/runtime/Dataset.h"
 #include "nnc/runtime/Device.h"
 #include "nnc/runtime/Prefetch.h"
@@ -90,6 +91,9 @@ struct PendingTensor {
 
 struct State {
   uint64_t seed = 0;
+  /// Whether loaders assemble batches on a background thread
+  /// (NNC_PREFETCH, checked by nnc_rt_init).
+  bool prefetch = true;
   std::string scriptDir;
   std::string location;
   /// Datasets by id - 1; null once released.
@@ -1398,12 +1402,51 @@ int64_t nnc_rt_pow_i64(int64_t x, int64_t y, const char *location) {
   return result;
 }
 
+namespace {
+
+/// The index in \p allowed of the environment variable \p name's value, or
+/// -1 when it is unset or empty; any other value stops the run before it
+/// starts, saying what the variable may be (\p meaning).
+int checkedEnvironment(const char *name,
+                       const std::vector<std::string> &allowed,
+                       const char *meaning) {
+  const char *value = std::getenv(name);
+  if (!value || !*value)
+    return -1;
+  for (size_t i = 0; i < allowed.size(); ++i)
+    if (allowed[i] == value)
+      return int(i);
+  fail(std::string(name) + " is '" + nnc::rt::escapeBytes(value) +
+       "', expected " + meaning);
+}
+
+/// NNC_BLAS_THREADS: a thread count from 1 to 1024 (Blas.cpp reads it).
+void checkBlasThreads() {
+  const char *value = std::getenv("NNC_BLAS_THREADS");
+  if (!value || !*value)
+    return;
+  std::string_view s(value);
+  int threads = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), threads);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || threads < 1 ||
+      threads > 1024)
+    fail("NNC_BLAS_THREADS is '" + nnc::rt::escapeBytes(value) +
+         "', expected the number of threads of matrix products (1 to 1024)");
+}
+
+} // namespace
+
 void nnc_rt_init(int64_t seed) {
   nnc::rt::keepLargeBlocksInHeap();
   guarded([&] {
     std::fflush(stdout);
     state() = State();
     state().seed = uint64_t(seed);
+    state().prefetch =
+        checkedEnvironment("NNC_PREFETCH", {"0", "1"},
+                           "0 (batches assembled on the training thread) or "
+                           "1 (the default: on a background thread)") != 0;
+    checkBlasThreads();
     nnc::rt::progress::runStart();
   });
 }
@@ -1629,10 +1672,8 @@ int64_t nnc_rt_loader(int64_t datasetId, int64_t batch, int32_t shuffle,
            " features takes more than 2^63 bytes");
     State &s = state();
     noteLoader(batch, shuffle != 0, dropLast != 0, d->n);
-    const char *prefetch = std::getenv("NNC_PREFETCH");
-    bool background = !(prefetch && std::strcmp(prefetch, "0") == 0);
     s.loaders.push_back(std::make_unique<LoaderState>(
-        std::move(d), batch, shuffle != 0, dropLast != 0, s.seed, background));
+        std::move(d), batch, shuffle != 0, dropLast != 0, s.seed, s.prefetch));
     return int64_t(s.loaders.size());
   });
 }
