@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Progress.h"
+#include "nnc/runtime/Safetensors.h"
 
 #include <algorithm>
 #include <cctype>
@@ -154,6 +155,7 @@ void makeParents(const std::string &path) {
 bool replaceFile(const std::string &path, const std::string &bytes,
                  std::string &error) {
   makeParents(path);
+  removeStaleTemporaries(path); // of a run that was killed
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE *f = std::fopen(tmp.c_str(), "wb");
   if (!f) {

@@ -37,6 +37,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 #include "nnc/runtime/HostABI.h"
+#include "nnc/runtime/Safetensors.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -301,6 +302,7 @@ bool installProgram(const std::string &from, const std::string &to,
     error = "cannot read the linked program: " + bytes.getError().message();
     return false;
   }
+  nnc::rt::removeStaleTemporaries(to); // of a build that was killed
   std::string tmp = to + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
   if (fd < 0) {
