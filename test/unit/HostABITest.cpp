@@ -1086,16 +1086,28 @@ TEST_F(HostABITest, SymbolTableListsEveryEntryPoint) {
   }
   EXPECT_EQ(names.size(), syms.size());
   EXPECT_EQ(syms.size(), 87u);
-  for (const char *n :
-       {"nnc_rt_init", "nnc_rt_loader_next", "nnc_rt_max_steps", "memrefCopy",
-        "nnc_rt_loader_check_labels", "_mlir_ciface_nnc_rt_loader_x_f32_3",
-        "_mlir_ciface_nnc_rt_print_tensor_f32", "_mlir_ciface_nnc_rt_save_f32",
-        "_mlir_ciface_nnc_rt_write_csv_i64", "nnc_rt_best",
-        "nnc_rt_resume_point", "nnc_rt_state_save_end", "nnc_rt_int_error",
-        "nnc_rt_to_int_error", "nnc_rt_pow_i64", "nnc_rt_resume_check",
-        "nnc_rt_resume_check_counter", "_mlir_ciface_nnc_rt_save_i1",
-        "nnc_rt_epoch_begin", "nnc_rt_epoch_end", "nnc_rt_step_loss",
-        "nnc_rt_epoch_metric"})
+  for (const char *n : {"nnc_rt_init",
+                        "nnc_rt_loader_next",
+                        "nnc_rt_max_steps",
+                        "memrefCopy",
+                        "nnc_rt_loader_check_labels",
+                        "_mlir_ciface_nnc_rt_loader_x_f32_3",
+                        "_mlir_ciface_nnc_rt_print_tensor_f32",
+                        "_mlir_ciface_nnc_rt_save_f32",
+                        "_mlir_ciface_nnc_rt_write_csv_i64",
+                        "nnc_rt_best",
+                        "nnc_rt_resume_point",
+                        "nnc_rt_state_save_end",
+                        "nnc_rt_int_error",
+                        "nnc_rt_to_int_error",
+                        "nnc_rt_pow_i64",
+                        "nnc_rt_resume_check",
+                        "nnc_rt_resume_check_counter",
+                        "_mlir_ciface_nnc_rt_save_i1",
+                        "nnc_rt_epoch_begin",
+                        "nnc_rt_epoch_end",
+                        "nnc_rt_step_loss",
+                        "nnc_rt_epoch_metric"})
     EXPECT_TRUE(names.count(n)) << n;
   // The memref entry points exist only under their C-interface names.
   EXPECT_FALSE(names.count("nnc_rt_print_tensor_f32"));
