@@ -26,24 +26,20 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nnc/Conversion/Passes.h"
-#include "nnc/Dialect/NN/Transforms/Passes.h"
+#include "nnc/Conversion/Pipeline.h"
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/runtime/Dataset.h"
 #include "nnc/runtime/HostABI.h"
 #include "nnc/runtime/Safetensors.h"
 
-#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <algorithm>
@@ -206,8 +202,7 @@ int main(int argc, char **argv) {
   int64_t batch = std::atol(config["batch"].c_str());
 
   mlir::DialectRegistry registry;
-  mlir::func::registerInlinerExtension(registry);
-  registerCPUPipelineDialects(registry);
+  registerPipelineDialects(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
   mlir::MLIRContext context(registry);
@@ -236,12 +231,7 @@ int main(int argc, char **argv) {
   for (mlir::Type t : stepFn.getResultTypes())
     stepRanks.push_back(rankOf(t));
 
-  mlir::PassManager pm(&context);
-  pm.addPass(nn::createNNAutodiff());
-  pm.addPass(mlir::createInlinerPass());
-  pm.addPass(mlir::createSymbolDCEPass());
-  buildCPUPipeline(pm);
-  if (mlir::failed(pm.run(*module)))
+  if (mlir::failed(runPipeline(*module, PipelineOptions())))
     die("lowering failed");
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();

@@ -11,23 +11,19 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nnc/Conversion/Passes.h"
-#include "nnc/Dialect/NN/Transforms/Passes.h"
+#include "nnc/Conversion/Pipeline.h"
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/runtime/Dataset.h"
 
-#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <gtest/gtest.h>
@@ -121,8 +117,7 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
   ASSERT_TRUE(fe.load(NNC_EXAMPLES_DIR "/fashion_mnist/mlp.nn")) << errors;
   ASSERT_TRUE(fe.check()) << errors;
   mlir::DialectRegistry registry;
-  mlir::func::registerInlinerExtension(registry);
-  registerCPUPipelineDialects(registry);
+  registerPipelineDialects(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
   mlir::MLIRContext context(registry);
@@ -135,12 +130,7 @@ TEST(JitTrainingTest, FashionMnistStepLearns) {
         "llvm.emit_c_interface", mlir::UnitAttr::get(&context));
 
   // Autodiff, one function per step, and the CPU pipeline.
-  mlir::PassManager pm(&context);
-  pm.addPass(nn::createNNAutodiff());
-  pm.addPass(mlir::createInlinerPass());
-  pm.addPass(mlir::createSymbolDCEPass());
-  buildCPUPipeline(pm);
-  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  ASSERT_TRUE(mlir::succeeded(runPipeline(*module, PipelineOptions())));
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();

@@ -31,24 +31,20 @@
 #include "Repl.h"
 
 #include "nnc/Basic/CrashContext.h"
-#include "nnc/Conversion/Passes.h"
-#include "nnc/Dialect/NN/Transforms/Passes.h"
+#include "nnc/Conversion/Pipeline.h"
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/Parse/Parser.h"
 #include "nnc/runtime/HostABI.h"
 
-#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -163,8 +159,7 @@ struct Request {
 class Session {
 public:
   explicit Session(const ReplOptions &options) : opts(options) {
-    mlir::func::registerInlinerExtension(registry);
-    registerCPUPipelineDialects(registry);
+    registerPipelineDialects(registry);
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     reset();
@@ -503,27 +498,14 @@ bool Session::evaluate(const Request &r) {
 
 bool Session::lower(mlir::ModuleOp module, Mode mode, uint64_t seed) {
   CrashContext::stage = "compiling";
-  for (auto fn : module.getOps<mlir::func::FuncOp>())
-    if (!fn.isDeclaration() && fn.getName() != "nnc_repl")
-      fn.setPrivate();
-  mlir::PassManager pm(module.getContext());
-  if (mode == Mode::EmitNN) {
-    pm.addPass(mlir::createSymbolDCEPass());
-    return mlir::succeeded(pm.run(module));
-  }
-  pm.addPass(nnc::nn::createNNAutodiff());
-  pm.addPass(mlir::createInlinerPass());
-  pm.addPass(mlir::createSymbolDCEPass());
-  if (mode == Mode::EmitAutodiff) {
-    pm.addPass(mlir::createCSEPass());
-    pm.addPass(mlir::createCanonicalizerPass());
-    return mlir::succeeded(pm.run(module));
-  }
-  CPUPipelineOptions options;
+  PipelineOptions options;
+  options.last = mode == Mode::EmitNN         ? Stage::NN
+                 : mode == Mode::EmitAutodiff ? Stage::Autodiff
+                                              : Stage::LLVM;
+  options.entryPoints = {"nnc_repl"};
   options.seed = seed;
   options.pooledMemory = true; // the runtime's CPU device serves buffers
-  buildCPUPipeline(pm, options);
-  return mlir::succeeded(pm.run(module));
+  return mlir::succeeded(runPipeline(module, options));
 }
 
 bool Session::run(mlir::ModuleOp module, ReplInput &in,

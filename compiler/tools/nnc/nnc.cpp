@@ -16,26 +16,22 @@
 #include "nnc/AST/ASTPrinter.h"
 #include "nnc/Basic/CrashContext.h"
 #include "nnc/Basic/Verifier.h"
-#include "nnc/Conversion/Passes.h"
-#include "nnc/Dialect/NN/Transforms/Passes.h"
+#include "nnc/Conversion/Pipeline.h"
 #include "nnc/Frontend/Frontend.h"
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/Parse/Parser.h"
 
 #include "Repl.h"
 
-#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Transforms/Passes.h"
 #include "nnc/runtime/HostABI.h"
 #include "nnc/runtime/Safetensors.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -78,11 +74,10 @@ cl::opt<Emit>
                     clEnumValN(Emit::AST, "ast", "the syntax tree"),
                     clEnumValN(Emit::Typed, "typed",
                                "every expression with its checked type"),
-                    clEnumValN(Emit::NN, "nn",
-                               "each training step in the nn dialect"),
+                    clEnumValN(Emit::NN, "nn", "the program in the nn dialect"),
                     clEnumValN(Emit::Autodiff, "autodiff",
-                               "each training step after automatic "
-                               "differentiation, as one function"),
+                               "after automatic differentiation and "
+                               "inlining"),
                     clEnumValN(Emit::Linalg, "linalg",
                                "after lowering to linalg and fusion"),
                     clEnumValN(Emit::LLVM, "llvm",
@@ -152,6 +147,15 @@ cl::opt<bool> mlirTiming(
     "mlir-timing",
     cl::desc("nnc run, nnc build: report the time of every MLIR pass"),
     cl::Hidden, cl::init(false));
+cl::opt<std::string> dumpStage(
+    "dump-stage",
+    cl::desc("nnc run, nnc build: write the module at this stage of the "
+             "pipeline (nn, autodiff, linalg, llvm) to --dump-file as it "
+             "compiles"),
+    cl::Hidden);
+cl::opt<std::string> dumpFile("dump-file",
+                              cl::desc("Where --dump-stage writes the module"),
+                              cl::Hidden, cl::init("-"));
 cl::opt<std::string> progressMode(
     "progress",
     cl::desc("nnc run: how training progress shows on stderr: auto (a bar "
@@ -260,27 +264,38 @@ struct StageTimes {
   double check = 0, generate = 0, lower = 0;
 };
 
-/// Lowers the module for the CPU: autodiff, inlining, the CPU pipeline.
+/// The pipeline `nnc run`, `nnc build` and `--emit` run on a script's
+/// module: @nnc_main and @nnc_program_config are called from outside; the
+/// steps, initialisers and evaluations inline into them and are dropped.
+PipelineOptions scriptPipeline(uint64_t seed, Stage last) {
+  PipelineOptions options;
+  options.last = last;
+  options.entryPoints = {"nnc_main", "nnc_program_config"};
+  options.seed = seed;
+  options.pooledMemory = true; // the runtime's CPU device serves buffers
+  return options;
+}
+
+/// Lowers the module for the CPU: the whole pipeline.
 bool lowerModule(mlir::ModuleOp module, uint64_t seed,
                  DiagnosticEngine &diags) {
   CrashContext::stage = "compiling";
-  // Only @nnc_main is called from outside: the steps, initialisers and
-  // evaluations inline into it and are then dropped.
-  for (auto fn : module.getOps<mlir::func::FuncOp>())
-    if (!fn.isDeclaration() && fn.getName() != "nnc_main" &&
-        fn.getName() != "nnc_program_config")
-      fn.setPrivate();
-  mlir::PassManager pm(module.getContext());
-  pm.addPass(nnc::nn::createNNAutodiff());
-  pm.addPass(mlir::createInlinerPass());
-  pm.addPass(mlir::createSymbolDCEPass());
-  CPUPipelineOptions options;
-  options.seed = seed;
-  options.pooledMemory = true; // the runtime's CPU device serves buffers
-  buildCPUPipeline(pm, options);
-  if (mlirTiming)
-    pm.enableTiming();
-  if (mlir::failed(pm.run(module))) {
+  PipelineRun run;
+  run.timing = mlirTiming;
+  if (!dumpStage.empty()) {
+    run.dumpAt = parseStage(dumpStage);
+    run.dump = [](mlir::ModuleOp m) {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(dumpFile, ec);
+      if (ec)
+        llvm::errs() << "nnc: error: cannot write '" << dumpFile
+                     << "': " << ec.message() << "\n";
+      else
+        m.print(os);
+    };
+  }
+  if (mlir::failed(
+          runPipeline(module, scriptPipeline(seed, Stage::LLVM), run))) {
     diags.error({}, "internal error: the script could not be compiled");
     return false;
   }
@@ -617,8 +632,7 @@ int runJob(Verb verb) {
   if ((verb == Verb::Run || verb == Verb::Build) && ok && emit == Emit::None) {
     CrashContext::stage = "generating MLIR";
     mlir::DialectRegistry registry;
-    mlir::func::registerInlinerExtension(registry);
-    registerCPUPipelineDialects(registry);
+    registerPipelineDialects(registry);
     mlir::MLIRContext context(registry);
     auto generateStart = std::chrono::steady_clock::now();
     mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
@@ -640,37 +654,20 @@ int runJob(Verb verb) {
   if (emit >= Emit::NN && ok) {
     CrashContext::stage = "generating MLIR";
     mlir::DialectRegistry registry;
-    mlir::func::registerInlinerExtension(registry);
-    registerCPUPipelineDialects(registry);
+    registerPipelineDialects(registry);
     mlir::MLIRContext context(registry);
     mlir::OwningOpRef<mlir::ModuleOp> module = generateMLIR(
         context, *fe.getMain(), fe.getSema(), fe.getSourceManager(), diags);
     if (!module)
       return finish(false);
-    if (emit >= Emit::Autodiff) {
-      CrashContext::stage = "differentiating and lowering";
-      mlir::PassManager pm(&context);
-      pm.addPass(nnc::nn::createNNAutodiff());
-      pm.addPass(mlir::createInlinerPass());
-      pm.addPass(mlir::createSymbolDCEPass());
-      if (emit == Emit::LLVM) {
-        CPUPipelineOptions options;
-        options.seed = configSeed(fe.getSema());
-        options.pooledMemory = true; // as `nnc run` compiles it
-        buildCPUPipeline(pm, options);
-      } else {
-        pm.addPass(mlir::createCSEPass());
-        pm.addPass(mlir::createCanonicalizerPass());
-        if (emit == Emit::Linalg) {
-          pm.addPass(createConvertNNToLinalg());
-          pm.addPass(createFuseElementwisePass());
-          pm.addPass(mlir::createCanonicalizerPass());
-          pm.addPass(mlir::createCSEPass());
-        }
-      }
-      if (mlir::failed(pm.run(*module)))
-        return finish(false);
-    }
+    CrashContext::stage = "differentiating and lowering";
+    Stage last = emit == Emit::NN         ? Stage::NN
+                 : emit == Emit::Autodiff ? Stage::Autodiff
+                 : emit == Emit::Linalg   ? Stage::Linalg
+                                          : Stage::LLVM;
+    if (mlir::failed(runPipeline(
+            *module, scriptPipeline(configSeed(fe.getSema()), last))))
+      return finish(false);
     module->print(llvm::outs());
     llvm::outs().flush();
   }
@@ -814,6 +811,12 @@ int main(int argc, char **argv) {
        statePath.getNumOccurrences() || resumePath.getNumOccurrences())) {
     std::cerr << "nnc: error: --max-steps, --save-init, --save-final, "
                  "--state, --resume and --time are options of 'nnc run'\n";
+    return ExitUsage;
+  }
+  if (!dumpStage.empty() && !parseStage(dumpStage)) {
+    std::cerr << "nnc: error: --dump-stage takes nn, autodiff, linalg or "
+                 "llvm, not '"
+              << dumpStage << "'\n";
     return ExitUsage;
   }
   if (resumeChanged && resumePath.empty()) {

@@ -112,4 +112,75 @@ def ConvertLinalgToBlas : Pass<"nnc-linalg-to-blas", "::mlir::ModuleOp"> {
   ];
 }
 
+def PrivatizeFunctions : Pass<"nnc-privatize-functions", "::mlir::ModuleOp"> {
+  let summary = "Make every function but the entry points private";
+  let description = [{
+    Run after nn-autodiff by the pipeline (buildPipeline in Pipeline.h):
+    every defined func.func whose name is not in `keep` becomes private, so that
+    once the inliner has inlined the steps, initialisers and evaluations
+    into the entry point (`nnc_main`, `nnc_repl`), symbol-dce drops them.
+    Declarations (the runtime's entry points) are left alone.
+
+    ```mlir
+    func.func @step_0() ...        // becomes func.func private @step_0()
+    func.func @nnc_main() -> i32   // kept with keep=nnc_main
+    ```
+  }];
+  let options = [
+    ListOption<"keep", "keep", "std::string",
+               "The functions called from outside the module">
+  ];
+}
+
+def FunctionsFirst : Pass<"nnc-functions-first", "::mlir::ModuleOp"> {
+  let summary = "Move the module's functions before its other symbols";
+  let description = [{
+    Moves the module's functions, in their order, before its globals.
+    Upstream passes look a call's callee up with
+    SymbolTable::lookupNearestSymbolFrom, which scans the module from its
+    first op (one-shot bufferization's module analysis does so for every
+    call); a long script's host program has a memref.global per variable
+    and a string per name or location, so with the functions behind them
+    each call would cost a scan of all of them, and compiling the script
+    would take time quadratic in its length.
+  }];
+}
+
+def FuseElementwise : Pass<"nnc-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg ops without recomputing smaller "
+                "producers per element";
+  let description = [{
+    Linalg's elementwise fusion on tensors (chains of elementwise generics,
+    and their producers into reductions, become one generic), with one rule
+    of nnc's: a producer over fewer loops than its consumer (a scalar such
+    as Adam's `1 - beta1^t`, broadcast into a [256, 784] update) is fused
+    only if it is free (casts), since fusing it would recompute it for
+    every element of the consumer. A producer with more than one use is not
+    fused.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def DuplicateFills : Pass<"nnc-duplicate-fills"> {
+  let summary = "Give each user of a tensor fill its own fill, and each "
+                "value stored by materialize_in_destination its own "
+                "tensor.empty";
+  let description = [{
+    CSE merges equal fills (the zeros that start a gradient accumulation
+    and the zeros of an optimizer's state); one shared fill that several
+    ops write into makes bufferization copy it for each of them, and a fill
+    next to its matrix product is absorbed into the BLAS call (beta = 0).
+    So every user of a linalg.fill on tensors gets its own copy, placed
+    right before it. The tensor.empty behind each value that
+    bufferization.materialize_in_destination stores is unshared too:
+    empty-tensor elimination replaces that op by the destination, so every
+    user of a shared one would write into it.
+  }];
+}
+
 #endif // NNC_CONVERSION_PASSES

@@ -8,7 +8,7 @@
 // The CPU device pools its memory. Compiled code allocates every buffer
 // through it (MLIR's generic allocation functions, below, which the CPU
 // pipeline calls instead of malloc and free when
-// CPUPipelineOptions::pooledMemory is set), and a buffer it frees goes back
+// PipelineOptions::pooledMemory is set), and a buffer it frees goes back
 // to the pool under its size. A training step asks for the same sizes
 // every step (the last, shorter batch of an epoch adds one more set), so
 // after the first steps of an epoch every allocation of the step is served
