@@ -5,7 +5,10 @@
 //   1. Check F: one block, no calls (inline first), first result a scalar
 //      float tensor (the loss).
 //   2. Activity: an op is active if it depends on an argument marked
-//      `nn.wrt` and the loss depends on it. Only active ops get adjoints.
+//      `nn.wrt` and the loss depends on it; an op with regions depends on
+//      what its regions read from above too. Only active ops get adjoints;
+//      an active op with regions (scf.if, scf.for) is an error: no rule
+//      differentiates through control flow.
 //   3. Create F_grad with F's arguments; clone F's body into it (the
 //      forward sweep), keeping a map from F's values to the clones.
 //   4. Seed adj(loss) = 1. Walk the active ops backwards; for each op with
@@ -26,6 +29,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
@@ -86,11 +90,23 @@ LogicalResult differentiate(func::FuncOp fn) {
     auto t = dyn_cast<RankedTensorType>(v.getType());
     return t && isa<FloatType>(t.getElementType());
   };
+  // What an op reads: its operands, and for an op with regions (scf.if,
+  // scf.for) the values its regions use from above - an scf.if computing
+  // nn.exp %x reads %x although %x is no operand of it.
+  auto inputsOf = [](Operation &op) {
+    SmallVector<Value> inputs(op.getOperands());
+    if (op.getNumRegions() != 0) {
+      llvm::SetVector<Value> above;
+      getUsedValuesDefinedAbove(op.getRegions(), above);
+      inputs.append(above.begin(), above.end());
+    }
+    return inputs;
+  };
   for (Operation &op : body.without_terminator()) {
     if (isa<func::CallOp>(op))
       return op.emitError("nn-autodiff: calls must be inlined before "
                           "differentiation");
-    bool any = llvm::any_of(op.getOperands(),
+    bool any = llvm::any_of(inputsOf(op),
                             [&](Value v) { return varied.contains(v); });
     if (any && !isa<NonDifferentiableOpInterface>(op))
       for (Value r : op.getResults())
@@ -106,8 +122,16 @@ LogicalResult differentiate(func::FuncOp fn) {
                                  [&](Value v) { return varied.contains(v); });
     if (!feedsLoss || !isVaried)
       continue;
+    // No rule differentiates through regions: refused here, before any
+    // code is made, rather than giving the values the region reads a zero
+    // gradient.
+    if (op.getNumRegions() != 0 && !isa<NonDifferentiableOpInterface>(op))
+      return op.emitError("nn-autodiff: cannot differentiate through '")
+             << op.getName()
+             << "': control flow inside a loss must be unrolled or folded "
+                "before differentiation";
     active.insert(&op);
-    for (Value v : op.getOperands())
+    for (Value v : inputsOf(op))
       useful.insert(v);
   }
 
