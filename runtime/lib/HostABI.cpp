@@ -41,6 +41,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/stat.h>
+#include <type_traits>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
@@ -2260,97 +2261,63 @@ void _mlir_ciface_nnc_rt_write_csv_f64(const char *path,
 
 } // extern "C"
 
+// Each prototype of HostABI.h has the signature HostABI.def gives it: a
+// prototype changed without its table line (or the reverse) does not
+// compile.
+namespace nnc::rt::abi::c {
+using Void = void;
+using Bool = bool;
+using I32 = int32_t;
+using I64 = int64_t;
+using F64 = double;
+using Str = const char *;
+using MemF32x1 = StridedMemRefType<float, 1> *;
+using MemF32x2 = StridedMemRefType<float, 2> *;
+using MemF32x3 = StridedMemRefType<float, 3> *;
+using MemF32x4 = StridedMemRefType<float, 4> *;
+using MemF32x5 = StridedMemRefType<float, 5> *;
+using MemI64x1 = StridedMemRefType<int64_t, 1> *;
+using MemI64x2 = StridedMemRefType<int64_t, 2> *;
+using MemI64x3 = StridedMemRefType<int64_t, 3> *;
+using UnrankedF32 = UnrankedMemRefType<float> *;
+using UnrankedF64 = UnrankedMemRefType<double> *;
+using UnrankedI64 = UnrankedMemRefType<int64_t> *;
+using UnrankedI1 = UnrankedMemRefType<uint8_t> *;
+/// A C-interface function: a memref result is its first parameter.
+template <class R, class... A> struct CInterface {
+  using type = void (*)(R, A...);
+};
+template <class... A> struct CInterface<void, A...> {
+  using type = void (*)(A...);
+};
+#define NNC_RT(name, ret, ...)                                                 \
+  static_assert(std::is_same_v<decltype(&::name), ret (*)(__VA_ARGS__)>,       \
+                #name " does not have the signature of HostABI.def");
+#define NNC_RT_MEMREF(name, ...)                                               \
+  static_assert(std::is_same_v<decltype(&::_mlir_ciface_##name),               \
+                               CInterface<__VA_ARGS__>::type>,                 \
+                "_mlir_ciface_" #name                                          \
+                " does not have the signature of HostABI.def");
+#include "nnc/runtime/HostABI.def"
+#undef NNC_RT
+#undef NNC_RT_MEMREF
+} // namespace nnc::rt::abi::c
+
 const std::vector<HostSymbol> &nnc::rt::hostABISymbols() {
 #define NNC_SYM(fn)                                                            \
   HostSymbol { #fn, reinterpret_cast < void *>(&fn) }
   static const std::vector<HostSymbol> symbols = {
+#define NNC_RT(name, ...) NNC_SYM(name),
+#define NNC_RT_MEMREF(name, ...) NNC_SYM(_mlir_ciface_##name),
+#include "nnc/runtime/HostABI.def"
+#undef NNC_RT
+#undef NNC_RT_MEMREF
+      // MLIR's copy between strided buffers (libmlir_c_runner_utils) and
+      // the generic allocation functions, served by the CPU device's pool.
       NNC_SYM(memrefCopy),
-      NNC_SYM(nnc_rt_init),
-      NNC_SYM(nnc_rt_finish),
-      NNC_SYM(nnc_rt_set_script_dir),
-      NNC_SYM(nnc_rt_set_location),
-      NNC_SYM(nnc_rt_max_steps),
-      NNC_SYM(nnc_rt_save_init_path),
-      NNC_SYM(nnc_rt_save_final_path),
-      NNC_SYM(nnc_rt_size_mismatch),
-      NNC_SYM(nnc_rt_int_error),
-      NNC_SYM(nnc_rt_to_int_error),
-      NNC_SYM(nnc_rt_pow_i64),
-      NNC_SYM(nnc_rt_step_done),
-      NNC_SYM(nnc_rt_loss_not_finite),
-      NNC_SYM(nnc_rt_label_out_of_range),
-      NNC_SYM(nnc_rt_epoch_begin),
-      NNC_SYM(nnc_rt_epoch_end),
-      NNC_SYM(nnc_rt_step_loss),
-      NNC_SYM(nnc_rt_epoch_metric),
-      NNC_SYM(nnc_rt_dataset_idx),
-      NNC_SYM(nnc_rt_dataset_csv),
-      NNC_SYM(nnc_rt_dataset_npy),
-      NNC_SYM(nnc_rt_dataset_scale),
-      NNC_SYM(nnc_rt_dataset_split),
-      NNC_SYM(nnc_rt_dataset_standardize),
-      NNC_SYM(nnc_rt_dataset_size),
-      NNC_SYM(nnc_rt_dataset_release),
-      NNC_SYM(nnc_rt_loader_site),
-      NNC_SYM(nnc_rt_loader),
-      NNC_SYM(nnc_rt_loader_start),
-      NNC_SYM(nnc_rt_loader_seek),
-      NNC_SYM(nnc_rt_loader_num_batches),
-      NNC_SYM(nnc_rt_loader_next),
-      NNC_SYM(nnc_rt_loader_check_labels),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_1),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_2),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_3),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_4),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_x_f32_5),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_i64_1),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_i64_2),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_i64_3),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_f32_1),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_f32_2),
-      NNC_SYM(_mlir_ciface_nnc_rt_loader_y_f32_3),
-      NNC_SYM(nnc_rt_print_str),
-      NNC_SYM(nnc_rt_print_i64),
-      NNC_SYM(nnc_rt_print_f64),
-      NNC_SYM(nnc_rt_print_bool),
-      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_f32),
-      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_f64),
-      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_i64),
-      NNC_SYM(_mlir_ciface_nnc_rt_print_tensor_i1),
-      NNC_SYM(nnc_rt_print_end),
-      NNC_SYM(nnc_rt_best),
-      NNC_SYM(nnc_rt_since_best),
-      NNC_SYM(nnc_rt_save_begin),
-      NNC_SYM(_mlir_ciface_nnc_rt_save_f32),
-      NNC_SYM(_mlir_ciface_nnc_rt_save_f64),
-      NNC_SYM(_mlir_ciface_nnc_rt_save_i64),
-      NNC_SYM(_mlir_ciface_nnc_rt_save_i1),
-      NNC_SYM(nnc_rt_save_end),
-      NNC_SYM(nnc_rt_load_begin),
-      NNC_SYM(_mlir_ciface_nnc_rt_load_f32),
-      NNC_SYM(_mlir_ciface_nnc_rt_load_f64),
-      NNC_SYM(_mlir_ciface_nnc_rt_load_i64),
-      NNC_SYM(_mlir_ciface_nnc_rt_load_i1),
-      NNC_SYM(nnc_rt_load_end),
-      NNC_SYM(nnc_rt_state_path),
-      NNC_SYM(nnc_rt_state_wanted),
-      NNC_SYM(nnc_rt_state_save_begin),
-      NNC_SYM(nnc_rt_state_save_end),
-      NNC_SYM(nnc_rt_resume_point),
-      NNC_SYM(nnc_rt_paused),
       NNC_SYM(_mlir_memref_to_llvm_alloc),
       NNC_SYM(_mlir_memref_to_llvm_aligned_alloc),
       NNC_SYM(_mlir_memref_to_llvm_free),
-      NNC_SYM(nnc_rt_config_i64),
-      NNC_SYM(nnc_rt_config_f64),
-      NNC_SYM(nnc_rt_config_bool),
-      NNC_SYM(nnc_rt_exit),
-      NNC_SYM(nnc_rt_state_load_begin),
-      NNC_SYM(nnc_rt_resume_check),
-      NNC_SYM(nnc_rt_resume_check_counter),
-      NNC_SYM(_mlir_ciface_nnc_rt_write_csv_i64),
-      NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f32),
-      NNC_SYM(_mlir_ciface_nnc_rt_write_csv_f64),
   };
 #undef NNC_SYM
   return symbols;

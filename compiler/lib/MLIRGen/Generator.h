@@ -345,9 +345,10 @@ private:
   mlir::Value global(const std::string &name, mlir::Location l);
   mlir::Value loadGlobal(const std::string &name, mlir::Location l);
   void storeGlobal(const std::string &name, mlir::Value v, mlir::Location l);
+  /// A call of the runtime's \p fn, declared (and checked) from
+  /// HostABI.def.
   mlir::func::CallOp rt(const std::string &fn, mlir::TypeRange results,
-                        mlir::ValueRange args, mlir::Location l,
-                        bool cInterface = false);
+                        mlir::ValueRange args, mlir::Location l);
   mlir::Value toF64(const HV &v, mlir::Location l);
   mlir::Value i32Flag(mlir::Value i1, mlir::Location l);
   mlir::Value budgetOk(mlir::Location l);

@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Generator.h"
+#include "nnc/MLIRGen/RuntimeABI.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -204,8 +205,15 @@ void Generator::storeGlobal(const std::string &name, mlir::Value v,
 }
 
 mlir::func::CallOp Generator::rt(const std::string &fn, mlir::TypeRange results,
-                                 mlir::ValueRange args, mlir::Location l,
-                                 bool cInterface) {
+                                 mlir::ValueRange args, mlir::Location l) {
+  // Every call is checked against the runtime's one ABI table, and the
+  // declaration made from it: a mismatch would be a crash or garbage when
+  // the program runs.
+  bool cInterface = false;
+  std::string mismatch =
+      checkRuntimeCall(fn, args.getTypes(), results, cInterface);
+  if (!mismatch.empty())
+    llvm::report_fatal_error(llvm::Twine("internal error: ") + mismatch);
   if (!findSymbol(fn)) {
     mlir::OpBuilder::InsertionGuard guard(b);
     atDeclarations();
@@ -336,7 +344,7 @@ mlir::Value Generator::loaderBatch(mlir::Value loader,
   auto memref = mlir::MemRefType::get(shape, type.getElementType());
   std::string fn = std::string("nnc_rt_loader_") + (targets ? "y_" : "x_") +
                    suffix + "_" + std::to_string(type.getRank());
-  mlir::Value m = rt(fn, {memref}, {loader}, l, true).getResult(0);
+  mlir::Value m = rt(fn, {memref}, {loader}, l).getResult(0);
   mlir::Value v = b.create<mlir::bufferization::ToTensorOp>(
       l, mlir::RankedTensorType::get(shape, type.getElementType()), m, true,
       false);
@@ -514,7 +522,7 @@ void Generator::emitSave(
     mlir::Value m = global(g, l);
     auto elem = llvm::cast<mlir::MemRefType>(m.getType()).getElementType();
     rt(std::string("nnc_rt_save_") + dtypeSuffix(elem), {},
-       {str(name, l), unrankedView(m, l)}, l, true);
+       {str(name, l), unrankedView(m, l)}, l);
   }
   rt("nnc_rt_save_end", {}, {}, l);
 }
@@ -820,7 +828,7 @@ bool Generator::finishStateFunctions(mlir::Location l) {
   for (mlir::memref::GlobalOp g : globals) {
     mlir::Value m = global(g.getSymName().str(), l);
     rt(std::string("nnc_rt_save_") + dtypeSuffix(g.getType().getElementType()),
-       {}, {str(nameOf(g), l), unrankedView(m, l)}, l, true);
+       {}, {str(nameOf(g), l), unrankedView(m, l)}, l);
   }
   rt("nnc_rt_state_save_end", {},
      {stateSaveFn.getArgument(0), loadGlobal(stepsDone, l), str(layout, l)}, l);
@@ -851,7 +859,7 @@ bool Generator::finishStateFunctions(mlir::Location l) {
   for (mlir::memref::GlobalOp g : globals) {
     mlir::Value m = global(g.getSymName().str(), l);
     rt(std::string("nnc_rt_load_") + dtypeSuffix(g.getType().getElementType()),
-       {}, {str(nameOf(g), l), unrankedView(m, l)}, l, true);
+       {}, {str(nameOf(g), l), unrankedView(m, l)}, l);
   }
   rt("nnc_rt_load_end", {}, {}, l);
   b.setInsertionPointAfter(ifOp);
@@ -2775,7 +2783,7 @@ bool Generator::printValue(const HV &v, SourceRange at, mlir::Location l) {
     if (!suffix)
       return fail(at, "printing a tensor of this element type");
     rt(std::string("nnc_rt_print_tensor_") + suffix, {}, {unrankedView(v.v, l)},
-       l, true);
+       l);
     return true;
   }
   default:
@@ -2836,7 +2844,7 @@ bool Generator::hostLoad(const LoadStmt &s) {
     mlir::Value m = global(g, l);
     auto elem = llvm::cast<mlir::MemRefType>(m.getType()).getElementType();
     rt(std::string("nnc_rt_load_") + dtypeSuffix(elem), {},
-       {str(name, l), unrankedView(m, l)}, l, true);
+       {str(name, l), unrankedView(m, l)}, l);
   }
   rt("nnc_rt_load_end", {}, {}, l);
   return true;
@@ -2857,7 +2865,7 @@ bool Generator::hostWrite(const WriteStmt &s) {
     return fail(s.value->range, "writing a tensor of this element type");
   setLocation(s.range);
   rt(std::string("nnc_rt_write_csv_") + suffix, {},
-     {path.v, unrankedView(v.v, l)}, l, true);
+     {path.v, unrankedView(v.v, l)}, l);
   return true;
 }
 

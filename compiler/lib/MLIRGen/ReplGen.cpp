@@ -544,7 +544,7 @@ bool Generator::replGrad(const Expr &e) {
     rt("nnc_rt_print_str", {}, {str(wrtNames[i] + ".grad", l)}, l);
     rt("nnc_rt_print_end", {}, {}, l);
     rt(std::string("nnc_rt_print_tensor_") + suffix, {}, {unrankedView(g, l)},
-       l, true);
+       l);
     rt("nnc_rt_print_end", {}, {}, l);
   }
   return true;

@@ -6,6 +6,14 @@
 // `extern "C"` functions below, all prefixed `nnc_rt_`. This header is what
 // MLIRGen codes against; the rules here are the whole contract.
 //
+// Each function's signature is also a line of HostABI.def, the one table of
+// the ABI: the JIT's symbol table (hostABISymbols) is generated from it, a
+// prototype here that differs from its line does not compile (HostABI.cpp),
+// and MLIRGen declares every call from it and refuses one whose types
+// differ (nnc/runtime/HostABITable.h, compiler/lib/MLIRGen/RuntimeABI.cpp).
+// So adding a function is its prototype here, its definition and its line
+// there.
+//
 // How the compiled module declares and calls them
 // -----------------------------------------------
 // * Scalar-only functions (every argument and result an integer, a float or
@@ -690,9 +698,10 @@ struct HostSymbol {
   void *address;
 };
 
-/// Every function declared above, by the symbol name the compiled module
-/// calls (`_mlir_ciface_...` for the memref ones), and MLIR's `memrefCopy`
-/// (libmlir_c_runner_utils), which copies between strided buffers. A JIT
+/// Every function of HostABI.def, by the symbol name the compiled module
+/// calls (`_mlir_ciface_...` for the memref ones), MLIR's `memrefCopy`
+/// (libmlir_c_runner_utils), which copies between strided buffers, and the
+/// generic allocation functions the CPU device serves. A JIT
 /// registers them with ExecutionEngine::registerSymbols, which also makes the
 /// linker keep them when the runtime is a static library.
 const std::vector<HostSymbol> &hostABISymbols();

@@ -106,8 +106,8 @@ LogicalResult differentiate(func::FuncOp fn) {
     if (isa<func::CallOp>(op))
       return op.emitError("nn-autodiff: calls must be inlined before "
                           "differentiation");
-    bool any = llvm::any_of(inputsOf(op),
-                            [&](Value v) { return varied.contains(v); });
+    bool any =
+        llvm::any_of(inputsOf(op), [&](Value v) { return varied.contains(v); });
     if (any && !isa<NonDifferentiableOpInterface>(op))
       for (Value r : op.getResults())
         if (isFloatTensor(r))
