@@ -19,9 +19,9 @@ PACKAGES=(
   libxxhash-dev
   # line editing and history of `nnc repl` (linked into the nnc tool only)
   libedit-dev
-  # matrix products of compiled code: nnc_sgemm (runtime/lib/Blas.cpp)
+  # matrix products of compiled code: nnc_sgemm (runtime/lib/device/Blas.cpp)
   libopenblas-dev libopenblas0-pthread
-  # --plot (runtime/lib/Plot.cpp): cairo's header to build, the library
+  # --plot (runtime/lib/progress/Plot.cpp): cairo's header to build, the library
   # (loaded with dlopen) and a font to run
   libcairo2-dev libcairo2 fonts-dejavu-core
   # lit runs on the system python; PyTorch is the numerical reference

@@ -362,7 +362,7 @@ bool installProgram(const std::string &from, const std::string &to,
 }
 
 /// `nnc build`: the lowered module as an object file for this machine,
-/// linked with the runtime (and main() from runtime/lib/Main.cpp) into the
+/// linked with the runtime (and main() from runtime/lib/abi/Main.cpp) into the
 /// executable \p output.
 int buildProgram(mlir::ModuleOp module, const std::string &output,
                  DiagnosticEngine &diags) {

@@ -202,7 +202,7 @@ int64_t nnc_rt_pow_i64(int64_t x, int64_t y, const char *location);
 //===----------------------------------------------------------------------===//
 // Training progress: the progress bar or lines on stderr, the per-epoch
 // summary, `--metrics PATH` (CSV) and `--plot PATH` (PNG); runtime/lib/
-// Progress.cpp and Plot.cpp, documented in docs/language.md.
+// progress/Progress.cpp and Plot.cpp, documented in docs/language.md.
 //
 // A training loop is a `for (x, y) in batches(...)` loop whose body runs a
 // `step`; each run of it is one epoch:

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Device.h"
-#include "Progress.h"
+#include "progress/Progress.h"
 #include "nnc/runtime/Memory.h"
 
 #include <cstdio>

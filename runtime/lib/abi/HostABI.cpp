@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/HostABI.h"
-#include "Progress.h"
+#include "progress/Progress.h"
 #include "nnc/runtime/CsvStream.h"
 #include "nnc/runtime/DataHeaders.h"
 #include "nnc/runtime/Dataset.h"

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Safetensors.h"
-#include "AllocFailure.h"
+#include "support/AllocFailure.h"
 
 #define XXH_INLINE_ALL // header-only: no library to link, here or in programs
 #include <xxhash.h>

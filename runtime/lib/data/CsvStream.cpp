@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/CsvStream.h"
-#include "AllocFailure.h"
+#include "support/AllocFailure.h"
 
 #include "nnc/runtime/DataHeaders.h"
 #include "nnc/runtime/Dataset.h"

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Dataset.h"
-#include "AllocFailure.h"
+#include "support/AllocFailure.h"
 
 #include "nnc/runtime/CsvStream.h"
 #include "nnc/runtime/DataHeaders.h"

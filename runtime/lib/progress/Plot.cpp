@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Progress.h"
+#include "progress/Progress.h"
 
 #include <cairo.h>
 

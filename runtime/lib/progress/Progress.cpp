@@ -28,7 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Progress.h"
+#include "progress/Progress.h"
 #include "nnc/runtime/Safetensors.h"
 
 #include <algorithm>
