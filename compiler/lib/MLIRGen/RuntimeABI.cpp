@@ -112,9 +112,8 @@ std::string nnc::checkRuntimeCall(llvm::StringRef name, mlir::TypeRange args,
   cInterface = e.cInterface;
   std::string why;
   llvm::raw_string_ostream os(why);
-  auto fail = [&]() -> std::string & {
+  auto fail = [&] {
     os << "the call of '" << name << "' does not match HostABI.def: ";
-    return why;
   };
   if (args.size() != e.numParams) {
     fail();

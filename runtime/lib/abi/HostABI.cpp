@@ -12,13 +12,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/HostABI.h"
-#include "progress/Progress.h"
 #include "nnc/runtime/CsvStream.h"
 #include "nnc/runtime/DataHeaders.h"
 #include "nnc/runtime/Dataset.h"
 #include "nnc/runtime/Device.h"
 #include "nnc/runtime/Prefetch.h"
 #include "nnc/runtime/Safetensors.h"
+#include "progress/Progress.h"
 
 #define XXH_INLINE_ALL // header-only (libxxhash-dev): data file fingerprints
 #include <xxhash.h>

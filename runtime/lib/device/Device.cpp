@@ -11,8 +11,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "nnc/runtime/Device.h"
-#include "progress/Progress.h"
 #include "nnc/runtime/Memory.h"
+#include "progress/Progress.h"
 
 #include <cstdio>
 #include <cstdlib>

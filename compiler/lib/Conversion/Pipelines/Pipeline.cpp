@@ -77,16 +77,23 @@ void addStage(OpPassManager &pm, nnc::Stage stage,
   }
 }
 
-/// Options of `nnc-pipeline` on the command line.
+/// The stage names of the command line.
+auto stageValues() {
+  return llvm::cl::values(
+      clEnumValN(nnc::Stage::NN, "nn", "MLIRGen's module"),
+      clEnumValN(nnc::Stage::Autodiff, "autodiff",
+                 "gradients, functions inlined"),
+      clEnumValN(nnc::Stage::Linalg, "linalg", "linalg on tensors, fused"),
+      clEnumValN(nnc::Stage::LLVM, "llvm", "the target's LLVM dialect"));
+}
+
+/// Options of `nnc-pipeline` and `nnc-cpu-pipeline` on the command line.
 struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
-  Option<std::string> from{
-      *this, "from",
-      llvm::cl::desc("The first stage to run: nn, autodiff, linalg, llvm"),
-      llvm::cl::init("nn")};
-  Option<std::string> to{
-      *this, "to",
-      llvm::cl::desc("The last stage to run: nn, autodiff, linalg, llvm"),
-      llvm::cl::init("llvm")};
+  Option<nnc::Stage> from{*this, "from",
+                          llvm::cl::desc("The first stage to run"),
+                          llvm::cl::init(nnc::Stage::NN), stageValues()};
+  Option<nnc::Stage> to{*this, "to", llvm::cl::desc("The last stage to run"),
+                        llvm::cl::init(nnc::Stage::LLVM), stageValues()};
   ListOption<std::string> keep{
       *this, "keep",
       llvm::cl::desc("The functions called from outside the module; the "
@@ -103,22 +110,18 @@ struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
       llvm::cl::desc("Buffers from the generic allocation functions that "
                      "nnc's runtime serves from its device pool"),
       llvm::cl::init(false)};
-};
 
-/// Options of `nnc-cpu-pipeline`.
-struct CPUPipelineCLOptions : PassPipelineOptions<CPUPipelineCLOptions> {
-  Option<uint64_t> seed{*this, "seed",
-                        llvm::cl::desc("The Philox key of nn.random"),
-                        llvm::cl::init(0)};
-  Option<bool> blas{*this, "blas",
-                    llvm::cl::desc("f32 matrix products as calls to "
-                                   "nnc_sgemm instead of loops"),
-                    llvm::cl::init(true)};
-  Option<bool> pooledMemory{
-      *this, "pooled-memory",
-      llvm::cl::desc("Buffers from the generic allocation functions that "
-                     "nnc's runtime serves from its device pool"),
-      llvm::cl::init(false)};
+  /// The options, with \p first when `from` is not given.
+  nnc::PipelineOptions get(nnc::Stage first) const {
+    nnc::PipelineOptions options;
+    options.first = from.hasValue() ? from : first;
+    options.last = to;
+    options.entryPoints.assign(keep.begin(), keep.end());
+    options.seed = seed;
+    options.blas = blas;
+    options.pooledMemory = pooledMemory;
+    return options;
+  }
 };
 
 } // namespace
@@ -193,27 +196,14 @@ void nnc::registerPipelines() {
         "llvm): autodiff, inlining, nn -> linalg, fusion, then the CPU's "
         "bufferization, deallocation, BLAS calls, loops and LLVM",
         [](OpPassManager &pm, const PipelineCLOptions &cl) {
-          PipelineOptions options;
-          // An unknown stage name runs nothing of that end.
-          options.first = parseStage(cl.from).value_or(Stage::LLVM);
-          options.last = parseStage(cl.to).value_or(Stage::NN);
-          options.entryPoints.assign(cl.keep.begin(), cl.keep.end());
-          options.seed = cl.seed;
-          options.blas = cl.blas;
-          options.pooledMemory = cl.pooledMemory;
-          buildPipeline(pm, options);
+          buildPipeline(pm, cl.get(Stage::NN));
         });
-    PassPipelineRegistration<CPUPipelineCLOptions>(
+    PassPipelineRegistration<PipelineCLOptions>(
         "nnc-cpu-pipeline",
         "nnc's pipeline for the CPU from func + nn without gradients to the "
         "LLVM dialect (nnc-pipeline from=linalg)",
-        [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
-          PipelineOptions options;
-          options.first = Stage::Linalg;
-          options.seed = cl.seed;
-          options.blas = cl.blas;
-          options.pooledMemory = cl.pooledMemory;
-          buildPipeline(pm, options);
+        [](OpPassManager &pm, const PipelineCLOptions &cl) {
+          buildPipeline(pm, cl.get(Stage::Linalg));
         });
     return true;
   }();
